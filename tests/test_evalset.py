@@ -1,0 +1,75 @@
+"""The evaluation files: schema, existing sections and cases, verbatim evidence, no copied wording, coverage."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from advisor.evalset import (
+    EvalItem,
+    case_ids_for,
+    copied_run,
+    load_items,
+    pair_problems,
+    pairs,
+    report_ngrams,
+    validate_items,
+)
+from advisor.settings import Settings
+
+EVAL = Settings().eval_dir
+
+
+@pytest.fixture(scope="module")
+def ngrams(knowledge):
+    return report_ngrams(knowledge.report)
+
+
+@pytest.fixture(scope="module")
+def test_items() -> list[EvalItem]:
+    return load_items(EVAL / "test.jsonl")
+
+
+@pytest.fixture(scope="module")
+def dev_items() -> list[EvalItem]:
+    return load_items(EVAL / "dev.jsonl")
+
+
+@pytest.mark.parametrize("name", ["dev.jsonl", "test.jsonl"])
+def test_file_is_valid(name, knowledge, ngrams) -> None:
+    items = load_items(EVAL / name)
+    assert validate_items(items, knowledge, ngrams) == []
+    assert pair_problems(items) == []
+
+
+def test_ids_are_unique_across_both_files(test_items, dev_items) -> None:
+    ids = [i.id for i in test_items + dev_items]
+    assert len(ids) == len(set(ids))
+    assert not {i.question for i in test_items} & {i.question for i in dev_items}
+
+
+def test_sizes_and_types(test_items, dev_items) -> None:
+    assert len(test_items) >= 100 and len(dev_items) >= 60
+    types = Counter(i.type for i in test_items)
+    for kind in ["fact", "case_lookup", "advice", "framework", "compare", "multi_hop", "unanswerable", "followup"]:
+        assert types[kind] > 0, kind
+    assert types["unanswerable"] >= 15
+    assert len(pairs(test_items)) >= 25
+
+
+def test_test_set_covers_all_themes_and_cases(test_items, knowledge) -> None:
+    cases = set().union(*(case_ids_for(i.gold_cases, knowledge) for i in test_items))
+    assert cases == {c.id for c in knowledge.cases}
+    themes = {s.theme for i in test_items for n in i.gold_sections for s in knowledge.sections_numbered(n)}
+    assert {s.theme for s in knowledge.sections if s.theme} <= themes
+
+
+def test_the_copy_check_catches_copying(knowledge, ngrams) -> None:
+    sentence = "Veel gemeenten zijn te klein om een professioneel rechteam op te richten en op de been te houden."
+    assert sentence[:40] in knowledge.report
+    assert copied_run(f"Klopt het dat {sentence.lower()}", ngrams)
+    assert copied_run("Is onze gemeente groot genoeg om zelf fraude op te sporen?", ngrams) is None
+    bad = EvalItem("x-1", "nl", "fact", sentence, (), ("5.3",), (), ("feit",), ("niet in het rapport",), ())
+    problems = validate_items([bad], knowledge, ngrams)
+    assert any("copies the report" in p for p in problems) and any("evidence" in p for p in problems)
