@@ -8,10 +8,12 @@ import sys
 import textwrap
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from advisor.cases import CaseCard, CaseDataError
 from advisor.index import IndexProblem
 from advisor.knowledge import CorpusMissingError, write_clean_report
+from advisor.retrieval import Filters
 from advisor.search import Hit, QueryError
 from advisor.sections import THEMES, ReportFormatError
 from advisor.service import Advisor
@@ -57,7 +59,8 @@ def _format_hit(hit: Hit) -> str:
 
 
 def cmd_search(advisor: Advisor, args: argparse.Namespace) -> int:
-    hits = advisor.search(" ".join(args.query), k=args.k, theme=args.theme, case_id=args.case)
+    filters = Filters(theme=args.theme, case_id=args.case, form=args.form, partner=args.partner, place=args.place)
+    hits = advisor.search(" ".join(args.query), k=args.k, filters=filters)
     if args.json:
         _print_json([hit.to_dict() for hit in hits])
     elif not hits:
@@ -112,6 +115,25 @@ def cmd_show(advisor: Advisor, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(advisor: Advisor, args: argparse.Namespace) -> int:
+    from advisor.bench import format_table, run_bench
+    from advisor.evalset import load_items
+
+    dataset = Path(args.dataset) if args.dataset else advisor.settings.eval_dir / "test.jsonl"
+    items = load_items(dataset)
+
+    def progress(message: str) -> None:
+        print(f"… {message}", file=sys.stderr, flush=True)
+
+    report = run_bench(advisor.settings, advisor.knowledge, items, only=args.methods, progress=progress)
+    report["dataset"] = str(dataset)
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_table(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -132,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
     p.add_argument("--theme", choices=sorted(THEMES), help="only this theme")
     p.add_argument("--case", help="only this case id (see `advisor cases`)")
+    p.add_argument("--form", help="only cases with this collaboration form (see corpus/vocabulary.yaml)")
+    p.add_argument("--partner", help="only cases with this partner (see corpus/vocabulary.yaml)")
+    p.add_argument("--place", help="only cases in this place")
     p.add_argument("--json", action="store_true", help="print hits as JSON")
     p.set_defaults(func=cmd_search)
 
@@ -148,14 +173,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=cmd_show)
 
+    p = sub.add_parser("bench", help="measure retrieval against the plain LangChain recipes on an eval set")
+    p.add_argument("--dataset", help="eval file (default: eval/test.jsonl)")
+    p.add_argument("--methods", nargs="+", choices=["recipe-minilm", "recipe-e5", "bm25-plain", "hybrid-plain", "ours"],
+                   help="run only these methods")
+    p.add_argument("--json", action="store_true", help="print all figures, per item too, as JSON")
+    p.set_defaults(func=cmd_bench)
+
     p = sub.add_parser("corpus", help="re-derive the cleaned report in corpus/ from the raw copy")
     p.set_defaults(func=cmd_corpus)
     return parser
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    from pathlib import Path
-
     settings = Settings.from_env()
     if args.index_dir:
         settings = settings.replace(index_dir=Path(args.index_dir))

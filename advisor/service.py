@@ -9,11 +9,15 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+import yaml
+
+from advisor.analysis import DutchAnalyser, read_word_list
 from advisor.cases import CaseCard, filter_cases
 from advisor.embeddings import SentenceTransformerEmbeddings, get_embeddings
 from advisor.index import IndexHandle, Manifest, build_index, open_index
 from advisor.knowledge import Knowledge, load_knowledge
-from advisor.search import Hit, search
+from advisor.retrieval import Filters, HybridRetriever, RetrievalTrace
+from advisor.search import Hit
 from advisor.sections import Section
 from advisor.settings import Settings
 
@@ -32,7 +36,8 @@ class Advisor:
         self.settings = settings
         self._embeddings = embeddings
         self._index: IndexHandle | None = None
-        self._lock = threading.Lock()
+        self._retriever: HybridRetriever | None = None
+        self._lock = threading.RLock()
 
     @property
     def knowledge(self) -> Knowledge:
@@ -51,19 +56,32 @@ class Advisor:
                 self._index = open_index(self.settings, self.embeddings)
             return self._index
 
+    @property
+    def retriever(self) -> HybridRetriever:
+        """The hybrid retriever; its lexical side is built once, from the collection's own documents."""
+        with self._lock:
+            if self._retriever is None:
+                analyser = DutchAnalyser.from_corpus(self.settings.corpus_dir, self.knowledge.report)
+                english = read_word_list(self.settings.corpus_dir / "stopwords_en.txt")
+                vocabulary = yaml.safe_load(self.settings.vocabulary_path.read_text(encoding="utf-8"))
+                self._retriever = HybridRetriever.from_index(self.index, self.knowledge, analyser, english, vocabulary)
+            return self._retriever
+
     def build_index(self, rebuild: bool = False, progress: bool = False) -> tuple[Manifest, bool]:
         manifest, built = build_index(
             self.settings, self.knowledge, self.embeddings, rebuild=rebuild, progress=progress
         )
         if built:
             with self._lock:
-                self._index = None
+                self._index = self._retriever = None
         return manifest, built
 
-    def search(self, query: str, k: int = 5, theme: str | None = None, case_id: str | None = None) -> list[Hit]:
-        if case_id:
-            self.knowledge.case(case_id)  # KeyError for an unknown case, before searching
-        return search(self.index, query, k=k, theme=theme, case_id=case_id)
+    def search(self, query: str, k: int = 5, filters: Filters | None = None,
+               trace: RetrievalTrace | None = None) -> list[Hit]:
+        """Hybrid search within the filters (an unknown case id is a KeyError before anything is searched)."""
+        if filters and filters.case_id:
+            self.knowledge.case(filters.case_id)
+        return self.retriever.retrieve(query, k=k, filters=filters, trace=trace)
 
     def cases(self, theme: str | None = None, form: str | None = None, partner: str | None = None,
               place: str | None = None) -> list[CaseCard]:

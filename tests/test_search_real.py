@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from advisor.index import open_index
+from advisor.retrieval import Filters
 
 pytestmark = [pytest.mark.real_model, pytest.mark.slow]
 
@@ -44,10 +45,10 @@ def test_case_question_returns_the_case(real_advisor) -> None:
 
 
 def test_filters_on_the_real_index(real_advisor) -> None:
-    hits = real_advisor.search("convenant met de Belastingdienst", k=8, theme="achterstandsgebieden")
+    hits = real_advisor.search("convenant met de Belastingdienst", k=8, filters=Filters(theme="achterstandsgebieden"))
     assert hits and {h.theme for h in hits} == {"achterstandsgebieden"}
     case = real_advisor.knowledge.cases[0]
-    hits = real_advisor.search("samenwerking met de politie", k=3, case_id=case.id)
+    hits = real_advisor.search("samenwerking met de politie", k=3, filters=Filters(case_id=case.id))
     assert hits and {h.case_id for h in hits} == {case.id}
     with pytest.raises(KeyError):
-        real_advisor.search("politie", case_id="no-such-case")
+        real_advisor.search("politie", filters=Filters(case_id="no-such-case"))

