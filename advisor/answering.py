@@ -42,6 +42,10 @@ _GENERATOR_REFUSED = re.compile(
 )
 SOURCES_FOR_LLM = 4
 SOURCE_CHARS = 900
+# e5 similarity between a generated sentence and a passage: a sentence that names its source needs 0.81 to keep
+# it; a sentence without a marker is attributed to a source only at 0.84 (see docs/answers.md).
+SUPPORT_SIMILARITY = 0.81
+ATTRIBUTION_SIMILARITY = 0.84
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,21 @@ class AnswerEngine:
         embeddings = self.advisor.embeddings
         vectors = embeddings.embed_documents([hit.text])
         similarity = sum(a * b for a, b in zip(embeddings.embed_query(sentence), vectors[0]))
-        return similarity >= 0.84
+        return similarity >= SUPPORT_SIMILARITY
+
+    def _attributor(self, hits: list[Hit]) -> Any:
+        """For a sentence without a marker: the 1-based number of the most similar source, when it is similar
+        enough to count as support (multilingual e5, so an English sentence can match a Dutch passage)."""
+        embeddings = self.advisor.embeddings
+        vectors = embeddings.embed_documents([hit.text for hit in hits])
+
+        def attribute(sentence: str) -> int | None:
+            query = embeddings.embed_query(sentence)
+            scores = [sum(a * b for a, b in zip(query, vector)) for vector in vectors]
+            best = max(range(len(scores)), key=scores.__getitem__)
+            return best + 1 if scores[best] >= ATTRIBUTION_SIMILARITY else None
+
+        return attribute
 
     def _extractive(self, query: str, language: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
         retriever = self.advisor.retriever
@@ -234,7 +252,8 @@ class AnswerEngine:
                     yield "answer", self._refusal(question, query, language, hits, generator, timings, started,
                                                   notices, GateDecision(False, "generator", decision.similarity))
                     return
-                checked = check_citations(text, hits[:SOURCES_FOR_LLM], self._supports)
+                sources = hits[:SOURCES_FOR_LLM]
+                checked = check_citations(text, sources, self._supports, attribute=self._attributor(sources))
             except Exception as error:  # dead, slow or garbled backend: fall back, never a traceback
                 notices.append(_fallback_notice(language, generator, error))
                 generator = EXTRACTIVE

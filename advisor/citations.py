@@ -21,6 +21,7 @@ from advisor.search import Hit
 _MARKER = re.compile(r"(?:\[|【|\()\s*(\d{1,2}(?:\s*[,;]\s*\d{1,2})*)\s*(?:\]|】|\))")
 _QUOTED = re.compile(r"[\"“„']([^\"“”„']{12,}?)[\"”']")
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][\"”’)\]])\s+|\n+")
+_TRAILING_MARKERS = re.compile(r"[.!?]\s*((?:(?:\[|【)\s*\d{1,2}(?:\s*[,;]\s*\d{1,2})*\s*(?:\]|】)\s*)+)$")
 _LEADING_MARKERS = re.compile(r"^((?:\s*(?:\[|【)\s*\d{1,2}(?:\s*[,;]\s*\d{1,2})*\s*(?:\]|】))+)\s*")
 _WORD = re.compile(r"[^\W_]{3,}")
 UNSUPPORTED_MARK = "⚠"
@@ -96,23 +97,37 @@ def check_citations(
     sources: list[Hit],
     supports: Callable[[str, Hit], bool] | None = None,
     drop_unsupported: bool = False,
+    attribute: Callable[[str], int | None] | None = None,
 ) -> Checked:
     """Validate every marker of a generated text against the numbered sources (1-based).
 
-    Markers are renumbered in order of first use; unsupported sentences are marked with ⚠ (or dropped)."""
+    Markers are renumbered in order of first use; unsupported sentences are marked with ⚠ (or dropped).
+    ``attribute`` gives a sentence without any marker the number of the source that supports it best, if any
+    does (the chunk-level fallback for models that drop the format)."""
     renumber: dict[tuple[int, str], int] = {}
     citations: list[Citation] = []
     unsupported: list[str] = []
     invalid = 0
     out_lines: list[str] = []
+    block: list[int] = []  # the markers that opened the current block of lines
     for line in text.split("\n"):
         out_sentences = []
-        # A paragraph that opens with markers ("[2] The report …") cites them for each of its sentences.
+        # A line that opens with markers ("[2] The report …") cites them for each of its sentences, and so do
+        # the unmarked lines after it (a list under it); a line that closes with markers ("… groter. [1]")
+        # cites them for its own sentences. Small models cite by paragraph, not by sentence.
         leading = _LEADING_MARKERS.match(line.strip())
-        default = _numbers(leading.group(1)) if leading else []
+        if leading:
+            block = _numbers(leading.group(1))
+        default = block
         line = line.strip()[leading.end():] if leading else line
-        for sentence in sentences(line) if line.strip() else []:
+        parts = sentences(line) if line.strip() else []
+        if not default and parts and _TRAILING_MARKERS.search(parts[-1]):
+            default = _numbers(_TRAILING_MARKERS.search(parts[-1]).group(0))
+        for sentence in parts:
             numbers = _numbers(sentence) or default
+            if not numbers and attribute is not None and _needs_citation(sentence):
+                found = attribute(sentence)
+                numbers = [found] if found else []
             body = _MARKER.sub("", sentence).strip()
             body = re.sub(r"\s+([.,;:!?])", r"\1", body)
             quoted = [q.strip() for q in _QUOTED.findall(body)]

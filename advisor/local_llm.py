@@ -102,7 +102,7 @@ class LlamaCppChat(BaseChatModel):
     model_path: str
     n_ctx: int = 4096
     n_threads: int = 2
-    max_tokens: int = 400
+    max_tokens: int = 320
     temperature: float = 0.1
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 

@@ -1,0 +1,122 @@
+"""The local model: assembly with sha256 verification (small fake parts), and the real model in marked tests."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from advisor.local_llm import LocalModelUnavailable, assemble_model
+
+
+def _parts(tmp_path, chunks: list[bytes]):
+    paths = []
+    for n, chunk in enumerate(chunks, start=1):
+        path = tmp_path / f"part{n:02d}.bin"
+        path.write_bytes(chunk)
+        paths.append(path)
+    return paths
+
+
+def test_parts_are_concatenated_verified_and_cached(tmp_path) -> None:
+    chunks = [b"GGUF" + os.urandom(1000), os.urandom(500)]
+    digest = hashlib.sha256(b"".join(chunks)).hexdigest()
+    model = assemble_model(tmp_path / "cache", _parts(tmp_path, chunks), digest, 1504)
+    assert model.read_bytes() == b"".join(chunks)
+    assert assemble_model(tmp_path / "cache", [], digest, 1504) == model  # reused, parts not read again
+
+
+def test_a_tampered_part_is_refused_and_leaves_nothing(tmp_path) -> None:
+    chunks = [b"GGUF" + bytes(100), bytes(50)]
+    digest = hashlib.sha256(b"".join(chunks)).hexdigest()
+    tampered = _parts(tmp_path, [chunks[0], b"\x01" + bytes(49)])
+    with pytest.raises(LocalModelUnavailable, match="Refusing"):
+        assemble_model(tmp_path / "cache", tampered, digest, 154)
+    assert list((tmp_path / "cache" / "models").iterdir()) == []
+
+
+def _valid_or_marked(answer) -> bool:
+    valid = all(any(c.chunk_id == h.chunk_id and c.quote in h.text for h in answer.sources) for c in answer.citations)
+    return valid and (answer.citations or answer.unsupported or answer.refused)
+
+
+@pytest.fixture(scope="module")
+def llm_advisor(real_advisor):
+    from advisor.local_llm import part_paths
+
+    try:
+        import llama_cpp  # noqa: F401
+
+        part_paths()
+    except (ImportError, LocalModelUnavailable) as error:
+        pytest.fail(f"the local LLM is not installed ({error}); `make install` installs it")
+    return real_advisor
+
+
+@pytest.mark.real_llm
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("Welke regio's kozen voor een centrumgemeente bij de sociale recherche?", "nl"),
+     ("What does the report say about the success factors of collaboration?", "en")],
+)
+def test_local_model_answers_in_the_right_language_with_checked_citations(llm_advisor, question, language) -> None:
+    from advisor.citations import sentences
+    from advisor.retrieval import detect_language
+
+    answer = llm_advisor.answer(question, generator="local")
+    assert answer.generator == "local", answer.notices
+    assert answer.language == language
+    assert _valid_or_marked(answer)
+    retriever = llm_advisor.retriever
+    # The small model often copies Dutch source sentences; at least one sentence must be in the asked language.
+    assert any(detect_language(sentence, retriever.analyser, retriever.english_stopwords) == language
+               for sentence in sentences(answer.text) if len(sentence.split()) >= 5)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def llama_server(llm_advisor, real_settings):
+    from advisor.local_llm import assemble_model
+
+    port = _free_port()
+    model = assemble_model(real_settings.cache_dir)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),
+         "--n_threads", "2", "--n_ctx", "4096", "--model_alias", "qwen-local"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2).read()
+                break
+            except OSError:
+                if process.poll() is not None:
+                    pytest.fail("llama_cpp.server exited during start-up")
+                time.sleep(1)
+        else:
+            pytest.fail("llama_cpp.server did not come up within 120 s")
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.mark.real_llm
+def test_openai_compatible_server_path(llm_advisor, llama_server) -> None:
+    generator = f"openai:qwen-local@{llama_server}"
+    answer = llm_advisor.answer("Welke partijen werken samen in het Veiligheidshuis in Helmond?", generator=generator)
+    assert answer.generator == generator, answer.notices
+    assert _valid_or_marked(answer)
