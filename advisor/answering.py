@@ -320,3 +320,25 @@ def _garbage_notice(language: str) -> str:
     if language == "en":
         return "The language model's answer carried no valid citations; this answer was composed extractively."
     return "Het antwoord van het taalmodel had geen geldige bronvermeldingen; dit antwoord is extractief samengesteld."
+
+
+def polish_advice(advisor: Advisor, advice: Any, generator: str) -> Any:
+    """Let an LLM rewrite extractive advice as readable prose; its citations are checked against the advice's own
+    sources, and on any failure the extractive advice stands (with a notice)."""
+    from dataclasses import replace
+
+    language = advice.situation.language
+    sources = [Hit(c.n, c.chunk_id, 1.0, c.section, c.section_id, c.section_title, None, c.case_id, c.case_title,
+                   c.start, c.end, c.quote) for c in advice.citations]
+    try:
+        model = chat_model_for(generator, advisor.settings)
+        prompt = render(advisor.settings.prompts_dir, "advise_polish", language_name=LANGUAGE_NAMES[language],
+                        advice=advice.text)
+        text = "".join(_stream_with_deadline(model, [("human", prompt)], advisor.settings.llm_timeout_s))
+        checked = check_citations(text, sources, drop_unsupported=True)
+        if len(checked.citations) < max(3, len(advice.citations) // 3):
+            raise ValueError("the rewrite kept too few citations")
+    except Exception as error:  # the extractive advice is always a correct answer
+        return replace(advice, notices=(*advice.notices, _fallback_notice(language, generator, error)))
+    dated = FRAMING[language]["dated"]
+    return replace(advice, text=f"{checked.text}\n\n_{dated}_", citations=checked.citations, generator=generator)

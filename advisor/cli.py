@@ -185,6 +185,29 @@ def cmd_ask(advisor: Advisor, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_advise(advisor: Advisor, args: argparse.Namespace) -> int:
+    from advisor.advise import Situation
+
+    partners = tuple(p.strip() for p in (args.partners or "").split(",") if p.strip())
+    situation = Situation(theme=args.theme, size=args.size, partners=partners, goal=args.goal, urgency=args.urgency,
+                          experience=args.experience, description=args.description or "", language=args.lang)
+    advice = advisor.advise(situation, args.generator)
+    if args.json:
+        _print_json({"situation": situation.__dict__ | {"partners": list(partners), "motive": situation.motive},
+                     "advice": advice.text, "forms": list(advice.forms), "cases": list(advice.case_ids),
+                     "citations": [c.to_dict() for c in advice.citations], "generator": advice.generator,
+                     "notices": list(advice.notices)})
+        return 0
+    for notice in advice.notices:
+        print(f"! {notice}\n")
+    print(advice.text)
+    print("\nSources:")
+    for c in advice.citations:
+        where = f"{c.section} {c.section_title}" + (f" — {c.case_title}" if c.case_title else "")
+        print(f"[{c.n}] {where}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -217,6 +240,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--generator", help="extractive (default), local, ollama:<model> or openai:<model>[@base_url]")
     p.add_argument("--json", action="store_true", help="print the answer as one JSON object (schemas/ask.schema.json)")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("advise", help="advice on a form of collaboration for your situation, walking the report")
+    p.add_argument("--theme", choices=sorted(THEMES), help="enforcement theme")
+    p.add_argument("--size", choices=["klein", "middelgroot", "groot"], default="klein", help="size of your organisation")
+    p.add_argument("--partners", help="comma-separated partners involved, e.g. politie,belastingdienst")
+    p.add_argument("--goal", choices=["schaal", "keten"], help="scale (equal partners) or chain coordination")
+    p.add_argument("--urgency", choices=["laag", "hoog"], default="hoog", help="shared sense of urgency")
+    p.add_argument("--experience", choices=["geen", "enige", "veel"], default="enige",
+                   help="experience with collaborating")
+    p.add_argument("--description", help="your situation in a sentence (shown with the advice)")
+    p.add_argument("--lang", choices=["nl", "en"], default="nl", help="language of the advice's framing")
+    p.add_argument("--generator", help="extractive (default), local, ollama:<model> or openai:<model>[@base_url]")
+    p.add_argument("--json", action="store_true", help="print the advice as JSON")
+    p.set_defaults(func=cmd_advise)
 
     p = sub.add_parser("cases", help="list case cards, with filters")
     p.add_argument("--theme", choices=sorted(THEMES), help="only this theme")

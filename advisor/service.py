@@ -24,6 +24,7 @@ from advisor.sections import Section
 from advisor.settings import Settings
 
 if TYPE_CHECKING:
+    from advisor.advise import Advice, Situation
     from advisor.answering import Answer, AnswerEngine
     from advisor.gate import EvidenceGate
 
@@ -93,6 +94,15 @@ class Advisor:
                       generator: str | None = None) -> Iterator[tuple[str, Any]]:
         """Events: ("sources", hits), ("token", text)…, ("answer", Answer)."""
         return self.engine.stream(question, history, generator)
+
+    def advise(self, situation: Situation, generator: str | None = None) -> Advice:
+        """Structured, cited advice for an intake (extractive; an LLM, if chosen, rewrites it as prose)."""
+        from advisor.advise import advise
+        from advisor.answering import polish_advice
+
+        advice = advise(self.knowledge, situation)
+        generator = generator or self.settings.generator
+        return advice if generator == "extractive" else polish_advice(self, advice, generator)
 
     def build_index(self, rebuild: bool = False, progress: bool = False) -> tuple[Manifest, bool]:
         manifest, built = build_index(
