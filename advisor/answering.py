@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import math
 import re
 import time
 from collections.abc import Iterator
@@ -23,7 +24,7 @@ from advisor.extractive import FRAMING, compose, pick_sentences
 from advisor.gate import EvidenceGate, GateDecision
 from advisor.generators import EXTRACTIVE, chat_model_for
 from advisor.prompts import render
-from advisor.retrieval import RetrievalTrace, detect_language
+from advisor.retrieval import Filters, RetrievalTrace, detect_language, wants_examples
 from advisor.search import Hit, check_query
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ _GENERATOR_REFUSED = re.compile(
     re.IGNORECASE,
 )
 SOURCES_FOR_LLM = 4
+CASE_HITS = 2  # case passages added for questions that ask for examples or describe the asker's situation
 SOURCE_CHARS = 900
 # e5 similarity between a generated sentence and a passage: a sentence that names its source needs 0.81 to keep
 # it; a sentence without a marker is attributed to a source only at 0.84 (see docs/answers.md).
@@ -85,6 +87,11 @@ class Answer:
             "notices": list(self.notices),
             "kind": self.kind,
         }
+
+
+def cosine(a: list[float], b: list[float]) -> float:
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return sum(x * y for x, y in zip(a, b)) / norm if norm else 0.0
 
 
 def suggestions_from(hits: list[Hit], language: str, limit: int = 4) -> tuple[str, ...]:
@@ -163,7 +170,7 @@ class AnswerEngine:
             return True
         embeddings = self.advisor.embeddings
         vectors = embeddings.embed_documents([hit.text])
-        similarity = sum(a * b for a, b in zip(embeddings.embed_query(sentence), vectors[0]))
+        similarity = cosine(embeddings.embed_query(sentence), vectors[0])
         return similarity >= SUPPORT_SIMILARITY
 
     def _attributor(self, hits: list[Hit]) -> Any:
@@ -174,16 +181,16 @@ class AnswerEngine:
 
         def attribute(sentence: str) -> int | None:
             query = embeddings.embed_query(sentence)
-            scores = [sum(a * b for a, b in zip(query, vector)) for vector in vectors]
+            scores = [cosine(query, vector) for vector in vectors]
             best = max(range(len(scores)), key=scores.__getitem__)
             return best + 1 if scores[best] >= ATTRIBUTION_SIMILARITY else None
 
         return attribute
 
-    def _extractive(self, query: str, language: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
+    def _extractive(self, query: str, language: str, hits: list[Hit], with_cases: bool) -> tuple[str, list[Citation]]:
         retriever = self.advisor.retriever
         idf = {t: retriever.lexical.idf(t) for t in retriever.analyser.terms(query)}
-        picked = pick_sentences(query, hits, retriever.analyser, idf)
+        picked = pick_sentences(query, hits, retriever.analyser, idf, with_cases=with_cases)
         return compose(language, hits, picked)
 
     def _llm_messages(self, question: str, language: str, hits: list[Hit]) -> list[tuple[str, str]]:
@@ -227,6 +234,11 @@ class AnswerEngine:
         mark = time.perf_counter()
         trace = RetrievalTrace()
         hits = retriever.retrieve(query, k=k, trace=trace)
+        if wants_examples(question):  # examples and advice are answered with cases: add the best case passages
+            seen = {h.chunk_id for h in hits}
+            extra = [h for h in retriever.retrieve(query, k=CASE_HITS, filters=Filters(cases_only=True))
+                     if h.chunk_id not in seen]
+            hits = hits[: k - len(extra[:CASE_HITS])] + extra[:CASE_HITS]
         timings["retrieve"] = (time.perf_counter() - mark) * 1000
         yield "sources", hits
 
@@ -262,7 +274,7 @@ class AnswerEngine:
                 generator = EXTRACTIVE
                 checked = None
         if generator == EXTRACTIVE:
-            text, citations = self._extractive(query, language, hits)
+            text, citations = self._extractive(query, language, hits, wants_examples(question))
             checked = Checked(text, tuple(citations), (), 0)
         else:
             dated = FRAMING[language]["dated"]

@@ -243,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("advise", help="advice on a form of collaboration for your situation, walking the report")
     p.add_argument("--theme", choices=sorted(THEMES), help="enforcement theme")
-    p.add_argument("--size", choices=["klein", "middelgroot", "groot"], default="klein", help="size of your organisation")
+    p.add_argument("--size", choices=["klein", "middelgroot", "groot"], default="klein",
+                   help="size of your organisation")
     p.add_argument("--partners", help="comma-separated partners involved, e.g. politie,belastingdienst")
     p.add_argument("--goal", choices=["schaal", "keten"], help="scale (equal partners) or chain coordination")
     p.add_argument("--urgency", choices=["laag", "hoog"], default="hoog", help="shared sense of urgency")

@@ -59,8 +59,9 @@ def _group(hit: Hit, sentence: str) -> str:
 
 
 def pick_sentences(query: str, hits: list[Hit], analyser: DutchAnalyser, idf: dict[str, float] | None = None,
-                   limit: int = 6, per_source: int = 2) -> list[Picked]:
-    """The sentences that share most (idf-weighted) query terms, favouring higher-ranked passages."""
+                   limit: int = 6, per_source: int = 2, with_cases: bool = False) -> list[Picked]:
+    """The sentences that share most (idf-weighted) query terms, favouring higher-ranked passages. With
+    ``with_cases`` every case among the hits contributes its best sentence (examples are what was asked for)."""
     weights: dict[str, float] = {term: 1.0 for term in analyser.terms(query)}
     for expansion in analyser.expansions(query):
         for term in expansion.terms:
@@ -87,6 +88,13 @@ def pick_sentences(query: str, hits: list[Hit], analyser: DutchAnalyser, idf: di
         per[candidate.source] = per.get(candidate.source, 0) + 1
         if len(picked) == limit:
             break
+    if with_cases:
+        cases_present = {hits[p.source - 1].case_id for p in picked}
+        for candidate in candidates:  # best first
+            case_id = hits[candidate.source - 1].case_id
+            if case_id and case_id not in cases_present:
+                picked.append(candidate)
+                cases_present.add(case_id)
     return picked
 
 

@@ -32,6 +32,7 @@ from advisor.lexical import LexicalIndex
 from advisor.rerank import Reranker
 from advisor.search import Hit, check_query
 
+_SITUATION_WORDS = re.compile(r"\b(we|wij|onze?|ons|our|we're|us|mijn|my)\b", re.IGNORECASE)
 _EXAMPLE_WORDS = re.compile(
     r"\b(voorbeeld\w*|casus\w*|cases?|praktijk\w*|welke (gemeenten|regio'?s|provincies|steden)|waar\b|"
     r"examples?|which (municipalit\w+|regions?|cities|provinces|towns)|where\b|in practice)",
@@ -48,10 +49,11 @@ class Filters:
     form: str | None = None
     partner: str | None = None
     place: str | None = None
+    cases_only: bool = False
 
     def case_ids(self, knowledge: Knowledge) -> set[str] | None:
         """The cases a chunk must belong to, or None when no case-level filter is set."""
-        if not (self.case_id or self.form or self.partner or self.place):
+        if not (self.case_id or self.form or self.partner or self.place or self.cases_only):
             return None
         cards = filter_cases(list(knowledge.cases), form=self.form, partner=self.partner, place=self.place)
         ids = {c.id for c in cards}
@@ -290,6 +292,11 @@ class HybridRetriever(BaseRetriever):
             Document(id=hit.chunk_id, page_content=hit.text, metadata={**hit.to_dict(), "text": None})
             for hit in self.retrieve(query, self.k)
         ]
+
+
+def wants_examples(question: str) -> bool:
+    """Asks for examples, or describes the asker's own situation (advice questions are answered with cases too)."""
+    return bool(_EXAMPLE_WORDS.search(question) or _SITUATION_WORDS.search(question))
 
 
 def attribute_phrases(vocabulary: dict, analyser: DutchAnalyser) -> dict[str, list[frozenset[str]]]:
