@@ -79,7 +79,8 @@ def main() -> None:
     print(f"advice+case_lookup grounded in a gold case: {sum(r['grounded'] for r in grounded)}/{len(grounded)}")
     answered = [r for r in an if not r["refused"]]
     if answered:
-        print(f"unsupported sentence share (answered): {statistics.fmean(r['unsupported_share'] for r in answered):.3f}")
+        share = statistics.fmean(r["unsupported_share"] for r in answered)
+        print(f"unsupported sentence share (answered): {share:.3f}")
         print(f"answers that fell back to extractive: {sum(r['generator'] != args.generator for r in answered)}")
     times = sorted(r["ms"] for r in rows)
     print(f"latency p50 {statistics.median(times):.0f} ms, p95 {times[int(0.95 * (len(times) - 1))]:.0f} ms")
