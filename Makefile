@@ -9,7 +9,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install index bench lint clean-index
+.PHONY: run test install index bench lint clean-index browser
 
 $(BIN)/python:
 	@echo "==> Creating the virtual environment in $(VENV) ($(PYTHON))"
@@ -32,18 +32,16 @@ index: install
 	@$(BIN)/advisor index
 
 run: index
-	@echo "==> Demo question (extractive, no LLM): \"Welke regio's kozen een centrumgemeente voor de sociale recherche?\""
-	@$(BIN)/advisor ask "Welke regio's kozen een centrumgemeente voor de sociale recherche?"
-	@echo
-	@echo "==> Cases with a centre municipality:"
-	@$(BIN)/advisor cases --form centrumgemeente
-	@echo
-	@echo "Ask a question:      $(BIN)/advisor ask \"jullie vraag\" [--generator local] [--history FILE] [--json]"
-	@echo "Search the report:   $(BIN)/advisor search \"jullie vraag\" [--k N] [--theme T] [--case ID] [--json]"
-	@echo "Browse the cases:    $(BIN)/advisor cases [--theme T] [--form F] [--partner P] [--place X] [--json]"
-	@echo "Read a section/case: $(BIN)/advisor show 12.3-b   |   $(BIN)/advisor show twente-sociale-recherche"
+	@echo "==> Starting the advisor (extractive answers need no LLM; choose 'local' in the app for the local model)"
+	@echo "    From the command line: $(BIN)/advisor ask \"uw vraag\" | advisor cases --form centrumgemeente | advisor --help"
+	@$(BIN)/advisor serve --host 127.0.0.1 --port 7860
 
-test: install
+# Browser tests drive Debian's chromium (no browser download from elsewhere).
+browser:
+	@command -v chromium >/dev/null || { echo "==> Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
 	$(BIN)/pytest
 
 bench: install index

@@ -208,6 +208,15 @@ def cmd_advise(advisor: Advisor, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(advisor: Advisor, args: argparse.Namespace) -> int:
+    from advisor.ui.serve import launch
+
+    print(f"The advisor is starting at http://{args.host}:{args.port} (Ctrl+C stops it).", flush=True)
+    launch(advisor, host=args.host, port=args.port, ready=lambda: print(
+        f"Ready: open http://{args.host}:{args.port} in your browser.", flush=True))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -255,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--generator", help="extractive (default), local, ollama:<model> or openai:<model>[@base_url]")
     p.add_argument("--json", action="store_true", help="print the advice as JSON")
     p.set_defaults(func=cmd_advise)
+
+    p = sub.add_parser("serve", help="start the web app (default http://127.0.0.1:7860)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("cases", help="list case cards, with filters")
     p.add_argument("--theme", choices=sorted(THEMES), help="only this theme")

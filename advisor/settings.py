@@ -35,6 +35,7 @@ class Settings:
     extra_generators: tuple[str, ...] = ()  # e.g. ("openai:qwen@http://127.0.0.1:8080/v1",), shown in the UI
     llm_timeout_s: float = 120.0
     llm_threads: int = 2
+    feedback_file: Path | None = None  # default: <cache_dir>/feedback.jsonl
 
     @property
     def raw_report_path(self) -> Path:
@@ -43,6 +44,10 @@ class Settings:
     @property
     def report_path(self) -> Path:
         return self.corpus_dir / f"{REPORT_STEM}.txt"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.feedback_file or self.cache_dir / "feedback.jsonl"
 
     @property
     def cases_path(self) -> Path:
@@ -63,7 +68,8 @@ class Settings:
         env = os.environ if env is None else env
         settings = cls(cache_dir=_default_cache_dir(env))
         paths = {"corpus_dir": "ADVISOR_CORPUS_DIR", "index_dir": "ADVISOR_INDEX_DIR",
-                 "prompts_dir": "ADVISOR_PROMPTS_DIR", "cache_dir": "ADVISOR_CACHE_DIR"}
+                 "prompts_dir": "ADVISOR_PROMPTS_DIR", "cache_dir": "ADVISOR_CACHE_DIR",
+                 "feedback_file": "ADVISOR_FEEDBACK_FILE"}
         changes: dict[str, object] = {key: Path(env[var]) for key, var in paths.items() if env.get(var)}
         if env.get("ADVISOR_EMBEDDING_MODEL"):
             changes["embedding_model"] = env["ADVISOR_EMBEDDING_MODEL"]

@@ -1,0 +1,1 @@
+"""The web app (a leaf: the core never imports it)."""

@@ -1,0 +1,133 @@
+"""The web app against the real index with the extractive generator: API flows with gradio_client, and the
+pages in a real headless browser (Playwright driving Debian's chromium)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import urllib.request
+
+import pytest
+
+from advisor.ui.render import export_markdown, feedback_record, highlight, sources_html
+
+pytestmark = [pytest.mark.real_model, pytest.mark.slow]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"]
+
+
+def test_highlight_marks_every_quote_and_escapes_html() -> None:
+    assert highlight("a <b> c d", ["<b>", "d"]) == "a <mark>&lt;b&gt;</mark> c <mark>d</mark>"
+    assert "<mark>" not in highlight("tekst", ["niet aanwezig"])
+    assert "—" in sources_html(object())
+
+
+def test_export_and_feedback_formats() -> None:
+    turn = {"question": "Vraag?", "rewritten_query": "Vraag? en meer", "answer": "Antwoord [1].",
+            "generator": "extractive", "language": "nl", "refused": False,
+            "citations": [{"n": 1, "chunk_id": "c1", "section": "5.4", "section_title": "Samenwerkingsvormen",
+                           "case_id": None, "case_title": None, "quote": "Een citaat."}]}
+    markdown = export_markdown([turn], {"generator": "extractive"})
+    assert "## Vraag: Vraag?" in markdown and "[1] 5.4 Samenwerkingsvormen" in markdown and "“Een citaat.”" in markdown
+    assert '"verdict": "correct"' in feedback_record(turn, "correct", "")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(real_advisor):
+    from advisor.ui.serve import launch
+
+    port = _free_port()
+    blocks = launch(real_advisor, host="127.0.0.1", port=port, block=False)
+    url = f"http://127.0.0.1:{port}/"
+    urllib.request.urlopen(url, timeout=30).read()
+    yield url
+    blocks.close()
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+def test_api_ask(client) -> None:
+    answer = client.predict("Welke regio's kozen voor een centrumgemeente bij de sociale recherche?", "[]",
+                            "extractive", api_name="/ask")
+    assert not answer["refused"] and answer["citations"]
+    follow = client.predict("En hoe doen ze dat in Deventer?",
+                            '[{"role": "user", "content": "Hoe werkt de sociale recherche in Twente?"}]',
+                            "extractive", api_name="/ask")
+    assert "Twente" in follow["rewritten_query"]
+
+
+def test_api_case_search_filters_narrow(client) -> None:
+    everything, _ = client.predict("", "", "", "", "", api_name="/find_cases")
+    narrowed, _ = client.predict("", "sociale_zekerheid", "centrumgemeente", "", "", api_name="/find_cases")
+    assert everything.count("class='case-card'") == 35
+    assert 0 < narrowed.count("class='case-card'") < 35
+
+
+def test_api_advise(client) -> None:
+    advice, sources = client.predict("sociale_zekerheid", "klein", "schaal", ["belastingdienst"], "hoog", "geen",
+                                     "extractive", "Kleine gemeente", "nl", api_name="/advise")
+    assert "1. Motief" in advice and "[1]" in advice and "Sociale Recherche" in advice
+    assert "Bronnen" in sources
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not shutil.which("chromium") and not shutil.which(CHROMIUM):
+        pytest.fail("chromium is not installed; `make test` installs Debian's chromium")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(app_url)
+        page.wait_for_selector("#question textarea", timeout=60000)
+        yield page
+        browser.close()
+
+
+def test_browser_question_answer_sources_followup_and_export(page) -> None:
+    page.fill("#question textarea", "Welke regio's kozen voor een centrumgemeente bij de sociale recherche?")
+    page.click("#send")
+    page.wait_for_selector("#sources mark", timeout=60000)
+    assert "[1]" in page.inner_text("#chat")
+    assert page.locator("#sources mark").count() >= 1
+    page.fill("#question textarea", "En hoe gaat dat daar met de kosten?")
+    page.click("#send")
+    page.wait_for_function("document.querySelector('#searched').innerText.includes('Gezocht op')", timeout=60000)
+    assert "centrumgemeente" in page.inner_text("#searched")
+    page.click("#export")
+    link = page.wait_for_selector("#export-file a", timeout=30000)
+    response = page.request.get(link.get_attribute("href"))
+    markdown = response.text()
+    assert "## Vraag:" in markdown and "### Bronnen" in markdown and "[1]" in markdown
+    assert "embeddingmodel" in markdown
+
+
+def test_browser_case_filters_narrow_the_cards(page) -> None:
+    page.get_by_role("tab", name="Casus zoeken").click()
+    page.wait_for_selector("#case-results .case-card")
+    before = page.locator("#case-results .case-card").count()
+    page.fill("#case-place textarea", "Twente")
+    page.click("#case-search")
+    page.wait_for_function(f"document.querySelectorAll('#case-results .case-card').length < {before}", timeout=30000)
+    titles = page.inner_text("#case-results")
+    assert "Sociale Recherche Twente (SRT)" in titles
+
+
+def test_browser_advisor_form_returns_cited_advice(page) -> None:
+    page.get_by_role("tab", name="Adviseur").click()
+    page.click("#advise-go")
+    page.wait_for_function("document.querySelector('#advise-result').innerText.includes('Motief')", timeout=30000)
+    assert "[1]" in page.inner_text("#advise-result")
+    assert "Bronnen" in page.inner_text("#advise-sources")
