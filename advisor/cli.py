@@ -217,6 +217,13 @@ def cmd_serve(advisor: Advisor, args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--theme", choices=sorted(THEMES), help="only this theme")
+    parser.add_argument("--form", help="collaboration form, e.g. centrumgemeente, convenant (corpus/vocabulary.yaml)")
+    parser.add_argument("--partner", help="partner, e.g. belastingdienst, politie, om (corpus/vocabulary.yaml)")
+    parser.add_argument("--place", help="municipality, region or province, e.g. Twente")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -235,11 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="search the report for passages")
     p.add_argument("query", nargs="+", help="the question or search words")
     p.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
-    p.add_argument("--theme", choices=sorted(THEMES), help="only this theme")
     p.add_argument("--case", help="only this case id (see `advisor cases`)")
-    p.add_argument("--form", help="only cases with this collaboration form (see corpus/vocabulary.yaml)")
-    p.add_argument("--partner", help="only cases with this partner (see corpus/vocabulary.yaml)")
-    p.add_argument("--place", help="only cases in this place")
+    _add_filters(p)
     p.add_argument("--json", action="store_true", help="print hits as JSON")
     p.set_defaults(func=cmd_search)
 
@@ -271,10 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("cases", help="list case cards, with filters")
-    p.add_argument("--theme", choices=sorted(THEMES), help="only this theme")
-    p.add_argument("--form", help="collaboration form, e.g. centrumgemeente, convenant (see corpus/vocabulary.yaml)")
-    p.add_argument("--partner", help="partner, e.g. belastingdienst, politie, om (see corpus/vocabulary.yaml)")
-    p.add_argument("--place", help="municipality, region or province, e.g. Twente")
+    _add_filters(p)
     p.add_argument("--json", action="store_true", help="print the cards as JSON")
     p.set_defaults(func=cmd_cases)
 
