@@ -1,4 +1,5 @@
-"""Command line: ``advisor index | search | cases | show | corpus``. Thin: parse, call the core, print."""
+"""Command line: ``advisor serve | ask | advise | search | cases | show | index | bench | eval | corpus``. Thin:
+parse, call the core, print."""
 
 from __future__ import annotations
 
@@ -224,6 +225,46 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--place", help="municipality, region or province, e.g. Twente")
 
 
+def _eval_advisor(advisor: Advisor, embedding: str | None) -> Advisor:
+    """The advisor to evaluate: another embedding model gets (and keeps) an index of its own."""
+    if not embedding:
+        return advisor
+    other = Advisor(advisor.settings.replace(embedding_model=embedding))
+    other.build_index(progress=True)
+    return other
+
+
+def cmd_eval(advisor: Advisor, args: argparse.Namespace) -> int:
+    from advisor.evalset import load_items
+    from advisor.evaluation import compare_runs, run_eval, stratified_sample
+    from advisor.judges import get_judge, judge_accuracy, load_pairs
+
+    if args.eval_command == "compare":
+        comparison = compare_runs(Path(args.run_a), Path(args.run_b), args.threshold)
+        _print_json({"deltas": comparison.deltas, "flips": comparison.flips, "regressions": comparison.regressions})
+        if comparison.regressions:
+            print(f"advisor: regression beyond {args.threshold}: {', '.join(comparison.regressions)}", file=sys.stderr)
+            return 1
+        return 0
+    advisor = _eval_advisor(advisor, getattr(args, "embedding", None))
+    judge = get_judge(args.judge, advisor)
+    if args.eval_command == "judge":
+        pairs_path = Path(args.pairs) if args.pairs else advisor.settings.eval_dir / "judge_pairs.jsonl"
+        _print_json(judge_accuracy(judge, load_pairs(pairs_path)))
+        return 0
+    dataset = Path(args.dataset)
+    items = stratified_sample(load_items(dataset), args.limit)
+    out_dir = Path(args.out) if args.out else Path("runs") / f"{args.generator.replace(':', '_')}-{int(time.time())}"
+
+    def progress(number: int, total: int, item_id: str) -> None:
+        print(f"\r[{number}/{total}] {item_id:<20}", end="", file=sys.stderr, flush=True)
+
+    summary = run_eval(advisor, dataset, items, args.generator, judge, out_dir, progress)
+    print(file=sys.stderr)
+    _print_json({"out": str(out_dir), "items": summary["items"], "metrics": summary["metrics"]})
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="advisor",
@@ -290,6 +331,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run only these methods")
     p.add_argument("--json", action="store_true", help="print all figures, per item too, as JSON")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("eval", help="evaluate answers against an eval file, judge the judges, compare runs")
+    eval_sub = p.add_subparsers(dest="eval_command", required=True, metavar="EVAL_COMMAND")
+    q = eval_sub.add_parser("run", help="answer and score every item; writes results.jsonl, summary.json, report.html")
+    q.add_argument("--dataset", default=str(Settings().eval_dir / "test.jsonl"), help="eval file")
+    q.add_argument("--generator", default="extractive", help="generator id")
+    q.add_argument("--embedding", help="another sentence-transformers model (gets an index of its own)")
+    q.add_argument("--judge", default="overlap", help="overlap (default, no LLM) or llm:<generator id>")
+    q.add_argument("--out", help="output folder (finished items there are reused: a run resumes)")
+    q.add_argument("--limit", type=int, help="a sample stratified by type and language")
+    q = eval_sub.add_parser("judge", help="how far a judge can be trusted, on eval/judge_pairs.jsonl")
+    q.add_argument("--judge", default="overlap", help="overlap or llm:<generator id>")
+    q.add_argument("--pairs", help="labelled pairs (default eval/judge_pairs.jsonl)")
+    q = eval_sub.add_parser("compare", help="per-metric deltas, significance and flips between two runs")
+    q.add_argument("run_a")
+    q.add_argument("run_b")
+    q.add_argument("--threshold", type=float, default=0.02, help="a drop beyond this is a regression (exit 1)")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("corpus", help="re-derive the cleaned report in corpus/ from the raw copy")
     p.set_defaults(func=cmd_corpus)

@@ -1,0 +1,164 @@
+"""The evaluation suite: metrics on hand-made answers, a planted unfaithful answer, compare, the CI gate."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from advisor.analysis import DutchAnalyser
+from advisor.citations import Citation
+from advisor.cli import main
+from advisor.evalset import EvalItem, load_items
+from advisor.evaluation import (
+    METRICS,
+    claims_of,
+    compare_runs,
+    gate_failures,
+    run_eval,
+    score_answer,
+    stratified_sample,
+)
+from advisor.judges import OverlapJudge, judge_accuracy, load_pairs
+from advisor.search import Hit
+from advisor.settings import Settings
+
+PASSAGE = ("De drie grotere gemeenten in Twente, Enschede, Almelo en Hengelo, werkten elk al samen met kleine(re) "
+           "gemeenten op het gebied van sociale uitkeringsfraude. Almelo is de uitvoeringsgemeente.")
+
+
+@pytest.fixture(scope="module")
+def judge(knowledge) -> OverlapJudge:
+    return OverlapJudge(DutchAnalyser.from_corpus(Settings().corpus_dir, knowledge.report))
+
+
+@dataclass
+class FakeAnswer:
+    text: str
+    citations: tuple
+    sources: tuple
+    refused: bool = False
+    notices: tuple = field(default_factory=tuple)
+
+
+def _answer(text: str, quote: str) -> FakeAnswer:
+    hit = Hit(1, "c1", 1.0, "14.2", "14.2", "Handhaving sociale zekerheid", "sociale_zekerheid", "twente",
+              "Sociale Recherche Twente (SRT)", 0, len(PASSAGE), PASSAGE)
+    citation = Citation(1, "c1", "14.2", "14.2", "Handhaving sociale zekerheid", "twente",
+                        "Sociale Recherche Twente (SRT)", quote, 0, len(quote))
+    return FakeAnswer(text, (citation,), (hit,))
+
+
+class _Retriever:
+    def __init__(self, analyser) -> None:
+        self.analyser = analyser
+        self.english_stopwords = frozenset({"the", "is", "a", "of", "in"})
+
+
+ITEM = EvalItem("x-1", "nl", "fact", "Wie is de uitvoeringsgemeente in Twente?", (), ("14.2",),
+                ("Sociale Recherche Twente (SRT)",), ("Almelo is uitvoeringsgemeente",), (), ("Enschede voert uit",))
+
+
+def test_faithful_and_planted_unfaithful_answers(judge, knowledge) -> None:
+    retriever = _Retriever(judge.analyser)
+    good = _answer("In Twente is Almelo de uitvoeringsgemeente voor de sociale recherche [1].",
+                   "Almelo is de uitvoeringsgemeente.")
+    scored = score_answer(ITEM, good, [], judge, knowledge, retriever)["scores"]
+    assert scored["faithfulness"] == 1.0 and scored["citation_validity"] == 1.0
+    assert scored["fact_recall"] == 1.0 and scored["must_not_violations"] == 0.0 and scored["refusal_accuracy"] == 1.0
+    planted = _answer("In Twente werken sinds 1985 zeventien gemeenten samen in de sociale recherche [1].",
+                      "Almelo is de uitvoeringsgemeente.")
+    bad = score_answer(ITEM, planted, [], judge, knowledge, retriever)["scores"]
+    assert bad["faithfulness"] == 0.0 and bad["citation_precision"] == 0.0
+    invalid = _answer("Almelo is de uitvoeringsgemeente [1].", "Dit staat niet in de passage.")
+    assert score_answer(ITEM, invalid, [], judge, knowledge, retriever)["scores"]["citation_validity"] == 0.0
+
+
+def test_claims_are_quotes_or_sentences_not_framing() -> None:
+    quote = "De medewerkers van de sociale recherche zijn bij Almelo in dienst."
+    answer = FakeAnswer(f"Wat het rapport zegt:\n\n- 14.2 Sociale zekerheid: “{quote}” [1]\n\n"
+                        "_Let op: het rapport dateert van maart 2008._", (), ())
+    assert claims_of(answer) == [(quote, [1])]
+
+
+def test_overlap_judge_catches_hard_negatives(judge) -> None:
+    assert judge.supported("Almelo is in Twente de uitvoeringsgemeente.", PASSAGE)
+    assert not judge.supported("Almelo is in Twente niet de uitvoeringsgemeente.", PASSAGE)
+    assert not judge.supported("De vier grotere gemeenten in Twente werkten al samen.", PASSAGE)
+    assert not judge.supported("In Twente werkten 12 gemeenten samen.", PASSAGE)
+
+
+def test_stratified_sample_covers_types_and_languages() -> None:
+    items = load_items(Settings().eval_dir / "test.jsonl")
+    sample = stratified_sample(items, 20)
+    assert len(sample) == 20 and len({i.type for i in sample}) == 8 and {i.lang for i in sample} == {"nl", "en"}
+    assert stratified_sample(items, 20) == sample
+
+
+def _run(folder: Path, values: list[float], dataset_hash: str = "abc") -> Path:
+    folder.mkdir()
+    rows = []
+    for n, value in enumerate(values):
+        metrics = dict.fromkeys(METRICS, 1.0)
+        metrics["faithfulness"] = value
+        rows.append({"id": f"i{n}", "type": "fact", "lang": "nl", "metrics": metrics, "latency_ms": 1.0})
+    (folder / "results.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    (folder / "summary.json").write_text(json.dumps({"metadata": {"dataset_hash": dataset_hash}}))
+    return folder
+
+
+def test_compare_finds_a_known_regression_and_its_flips(tmp_path, capsys) -> None:
+    before = _run(tmp_path / "a", [1.0] * 10)
+    after = _run(tmp_path / "b", [1.0] * 6 + [0.0] * 4)
+    comparison = compare_runs(before, after)
+    assert comparison.regressions == ["faithfulness"]
+    assert comparison.deltas["faithfulness"]["delta"] == -0.4
+    assert comparison.flips["faithfulness"]["pass_to_fail"] == ["i6", "i7", "i8", "i9"]
+    assert comparison.deltas["faithfulness"]["p_sign_test"] == 0.125
+    assert main(["eval", "compare", str(before), str(after)]) == 1
+    assert main(["eval", "compare", str(before), str(before)]) == 0
+    other = _run(tmp_path / "c", [1.0] * 10, dataset_hash="other")
+    with pytest.raises(ValueError, match="different versions"):
+        compare_runs(before, other)
+
+
+def test_judge_pairs_file_is_sound(knowledge) -> None:
+    pairs = load_pairs(Settings().eval_dir / "judge_pairs.jsonl")
+    assert len(pairs) >= 150 and len({p["id"] for p in pairs}) == len(pairs)
+    assert all(p["passage"] in knowledge.report for p in pairs)
+    kinds = {p["kind"] for p in pairs if not p["supported"]}
+    assert {"wrong_place", "wrong_number", "swapped_roles", "negation", "other_case"} <= kinds
+
+
+def test_judge_accuracy_is_computed_per_kind(judge) -> None:
+    pairs = [{"claim": "Almelo is de uitvoeringsgemeente.", "passage": PASSAGE, "supported": True, "kind": "supported"},
+             {"claim": "Hengelo is de uitvoeringsgemeente.", "passage": PASSAGE, "supported": False,
+              "kind": "wrong_place"}]
+    report = judge_accuracy(judge, pairs)
+    assert report["pairs"] == 2 and set(report["accuracy_by_kind"]) == {"supported", "wrong_place"}
+
+
+@pytest.mark.real_model
+@pytest.mark.slow
+def test_ci_gate_passes_for_extractive_and_bites_on_a_corrupting_generator(real_advisor, tmp_path, monkeypatch):
+    from advisor.judges import get_judge
+
+    dataset = Settings().eval_dir / "test.jsonl"
+    items = stratified_sample(load_items(dataset), 12)
+    thresholds = json.loads((Settings().eval_dir / "gate.json").read_text())
+    judge = get_judge("overlap", real_advisor)
+    summary = run_eval(real_advisor, dataset, items, "extractive", judge, tmp_path / "extractive")
+    assert gate_failures(summary, thresholds) == []
+    for name in ("results.jsonl", "summary.json", "report.html"):
+        assert (tmp_path / "extractive" / name).exists()
+    assert set(METRICS) <= set(summary["metrics"]) and "latency_p95_ms" in summary["metrics"]
+    corrupt = FakeListChatModel(responses=[
+        "De samenwerking begon in 1850 met zevenennegentig gemeenten en de provincie Limburg [1]. "
+        "Alle gemeenten in Nederland doen hieraan mee volgens bron [9]."
+    ] * 40)
+    monkeypatch.setattr("advisor.answering.chat_model_for", lambda generator, settings: corrupt)
+    broken = run_eval(real_advisor, dataset, items, "fake", judge, tmp_path / "fake")
+    assert any(f.startswith("faithfulness") for f in gate_failures(broken, thresholds))
