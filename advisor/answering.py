@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
-import math
 import re
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from advisor.conversation import SMALLTALK_REPLIES, smalltalk_kind, standalone_q
 from advisor.extractive import FRAMING, compose, pick_sentences
 from advisor.gate import EvidenceGate, GateDecision
 from advisor.generators import EXTRACTIVE, chat_model_for
+from advisor.judges import cosine
 from advisor.prompts import render
 from advisor.retrieval import Filters, RetrievalTrace, detect_language, wants_examples
 from advisor.search import Hit, check_query
@@ -87,11 +87,6 @@ class Answer:
             "notices": list(self.notices),
             "kind": self.kind,
         }
-
-
-def cosine(a: list[float], b: list[float]) -> float:
-    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
-    return sum(x * y for x, y in zip(a, b)) / norm if norm else 0.0
 
 
 def suggestions_from(hits: list[Hit], language: str, limit: int = 4) -> tuple[str, ...]:

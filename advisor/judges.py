@@ -30,7 +30,7 @@ _NUMBER_WORDS = {"twee": "2", "drie": "3", "vier": "4", "vijf": "5", "zes": "6",
 _NEGATION = re.compile(r"\b(niet|geen|nooit|not|no|never|without|zonder)\b", re.IGNORECASE)
 
 
-def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
     return sum(x * y for x, y in zip(a, b)) / norm if norm else 0.0
 
@@ -85,7 +85,7 @@ class OverlapJudge:
             return True
         if self.embeddings is None or strict:
             return False
-        similarity = _cosine(self.embeddings.embed_query(claim), self.embeddings.embed_documents([passage])[0])
+        similarity = cosine(self.embeddings.embed_query(claim), self.embeddings.embed_documents([passage])[0])
         return similarity >= self.min_similarity
 
     def verdicts(self, pairs: list[tuple[str, str]], strict: bool = False) -> list[bool]:
