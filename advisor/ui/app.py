@@ -79,7 +79,7 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
         language = gr.Radio(["nl", "en"], value="nl", label="Taal / Language", elem_id="language")
         turns = gr.State([])
 
-        with gr.Tab(labels["chat"], id="chat"):
+        with gr.Tab(labels["chat"], id="chat") as chat_tab:
             with gr.Row():
                 with gr.Column(scale=3):
                     chat = gr.Chatbot(label=labels["chat"], elem_id="chat", height=460)
@@ -221,7 +221,7 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
 
         export.click(export_conversation, turns, export_file, api_name=False)
 
-        with gr.Tab(labels["cases"], id="cases"):
+        with gr.Tab(labels["cases"], id="cases") as cases_tab:
             forms = sorted(vocabulary.get("forms", {}))
             partners = sorted(vocabulary.get("partners", {}))
             with gr.Row():
@@ -257,7 +257,7 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
         case_text.submit(find_cases, case_inputs, [case_results, case_pick], api_name=False)
         case_pick.change(lambda i: open_source(f"case:{i}") if i else "", case_pick, case_full, api_name=False)
 
-        with gr.Tab(labels["advise"], id="advise"):
+        with gr.Tab(labels["advise"], id="advise") as advise_tab:
             with gr.Row():
                 a_theme = gr.Dropdown([""] + sorted(THEMES), value="", label=labels["theme"], elem_id="advise-theme")
                 a_size = gr.Radio(
@@ -301,19 +301,27 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
             api_name="advise",
         )
 
-        with gr.Tab(labels["about"], id="about"):
+        with gr.Tab(labels["about"], id="about") as about_tab:
             gr.Markdown(_about(advisor, generators), elem_id="about")
+
+        # The language switch relabels every control; answers follow the language of the question.
+        relabelled = {
+            chat_tab: "chat", cases_tab: "cases", advise_tab: "advise", about_tab: "about",
+            question: "question", generator: "generator", open_choice: "open_source", verdict: "feedback",
+            comment: "comment", export_file: "export", case_text: "free_text", case_theme: "theme",
+            case_form: "form", case_partner: "partner", case_place: "place", case_pick: "open_case",
+            a_theme: "theme", a_size: "size", a_goal: "goal", a_partners: "partners", a_urgency: "urgency",
+            a_experience: "experience", a_generator: "generator", a_description: "description",
+        }
+        buttons = {send: "send", clear: "clear", export: "export", save_feedback: "save_feedback",
+                   case_search: "search", a_go: "get_advice"}
 
         def relabel(lang: str):
             words = LABELS[lang]
-            return (
-                gr.update(label=words["question"]),
-                gr.update(value=words["send"]),
-                gr.update(value=words["clear"]),
-                gr.update(value=words["export"]),
-            )
+            return [gr.update(label=words[key]) for key in relabelled.values()] + [
+                gr.update(value=words[key]) for key in buttons.values()]
 
-        language.change(relabel, language, [question, send, clear, export], api_name=False)
+        language.change(relabel, language, [*relabelled, *buttons], api_name=False)
 
         # API endpoints for scripts and tests (gradio_client), the same core calls as the pages.
         def api_ask(text: str, history_json: str = "[]", generator_id: str = "extractive") -> dict:
