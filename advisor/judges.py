@@ -103,7 +103,7 @@ class LLMJudge:
     def verdicts(self, pairs: list[tuple[str, str]], strict: bool = False) -> list[bool]:
         if not pairs:
             return []
-        listing = "\n\n".join(f"{i}. Bewering: {claim}\n   Passage: {passage[:700]}"
+        listing = "\n\n".join(f"Statement {i}: {claim}\nSource text {i}: {passage[:600]}"
                               for i, (claim, passage) in enumerate(pairs, start=1))
         reply = self.chat_model.invoke(render(self.prompts_dir, "judge_support", pairs=listing, count=len(pairs)))
         text = str(getattr(reply, "content", reply))
