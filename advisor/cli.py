@@ -241,7 +241,8 @@ def cmd_eval(advisor: Advisor, args: argparse.Namespace) -> int:
 
     if args.eval_command == "compare":
         comparison = compare_runs(Path(args.run_a), Path(args.run_b), args.threshold)
-        _print_json({"deltas": comparison.deltas, "flips": comparison.flips, "regressions": comparison.regressions})
+        _print_json({"notes": comparison.notes, "deltas": comparison.deltas, "flips": comparison.flips,
+                     "regressions": comparison.regressions})
         if comparison.regressions:
             print(f"advisor: regression beyond {args.threshold}: {', '.join(comparison.regressions)}", file=sys.stderr)
             return 1

@@ -210,6 +210,7 @@ class Comparison:
     deltas: dict[str, dict]
     flips: dict[str, dict[str, list[str]]]
     regressions: list[str]
+    notes: list[str]
 
 
 def _sign_test_p(wins: int, losses: int) -> float:
@@ -257,7 +258,13 @@ def compare_runs(run_a: Path, run_b: Path, threshold: float = 0.02) -> Compariso
                          "pass_to_fail": [i for a, b, i in paired if passes(a) and not passes(b)]}
         if sign * delta < -threshold:
             regressions.append(metric)
-    return Comparison(deltas, flips, regressions)
+    notes = []
+    for key in ("judge", "embedding_fingerprint", "generator"):
+        a, b = summary_a["metadata"].get(key), summary_b["metadata"].get(key)
+        if a != b:
+            caveat = " (judged metrics are not comparable)" if key == "judge" else ""
+            notes.append(f"{key} differs: {a} vs {b}{caveat}")
+    return Comparison(deltas, flips, regressions, notes)
 
 
 def gate_failures(summary: dict, thresholds: dict[str, float]) -> list[str]:
