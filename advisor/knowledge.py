@@ -80,11 +80,12 @@ class Knowledge:
         """All sections printed with this number (two for 12.3)."""
         return [s for s in self.sections if s.number.lower() == number.lower()]
 
+    @cached_property
+    def _cases_by_id(self) -> dict[str, CaseCard]:
+        return {card.id: card for card in self.cases}
+
     def case(self, case_id: str) -> CaseCard:
-        for card in self.cases:
-            if card.id == case_id:
-                return card
-        raise KeyError(case_id)
+        return self._cases_by_id[case_id]
 
 
 _cache: dict[tuple, Knowledge] = {}

@@ -229,7 +229,7 @@ class HybridRetriever(BaseRetriever):
             boost = cfg.case_name_boost if case_id in trace.named_cases else 0.0
             if trace.wants_examples and cid in scores:
                 boost += cfg.example_boost
-            card = self._cards[case_id]
+            card = self.knowledge.case(case_id)
             weight = sum(w for key, w in attributes.items()
                          if key.split(":", 1)[1] in (card.partners if key.startswith("partner:") else card.forms))
             boost += cfg.attribute_boost * min(weight, 1.0)
@@ -263,10 +263,6 @@ class HybridRetriever(BaseRetriever):
                     continue
                 best = max(case_chunks, key=lambda c: scores.get(c, 0.0))
                 scores[best] = max(scores.get(best, 0.0), scores[cid] * 0.8 + 0.01 * unit)
-
-    @property
-    def _cards(self) -> dict[str, Any]:
-        return {c.id: c for c in self.knowledge.cases}
 
     def _parent(self, cid: str) -> str:
         meta = self.chunks[cid].meta
