@@ -136,8 +136,9 @@ def test_browser_advisor_form_returns_cited_advice(page) -> None:
 def test_browser_english_switch_relabels_the_pages(page) -> None:
     page.get_by_role("tab", name="Vraag het rapport").click()
     page.locator("#language label", has_text="en").click()
-    page.wait_for_function("document.body.innerText.includes('Find cases')", timeout=30000)
-    assert page.get_by_role("tab", name="Advisor").count() == 1
+    page.wait_for_function("document.body.innerText.includes('Find cases') && "
+                           "document.body.innerText.includes('About / status')", timeout=30000)
+    page.get_by_role("tab", name="Advisor").wait_for(timeout=30000)
     assert "Send" in page.inner_text("#send")
     page.locator("#language label", has_text="nl").click()
     page.wait_for_function("document.body.innerText.includes('Casus zoeken')", timeout=30000)
