@@ -133,11 +133,20 @@ def _sources_block(hits: list[Hit]) -> str:
 
 
 class AnswerEngine:
-    """Everything between a question and an ``Answer``; holds no state but the advisor it works for."""
+    """Everything between a question and an ``Answer``; it keeps only the passage vectors it has computed."""
 
     def __init__(self, advisor: Advisor, gate: EvidenceGate | None = None) -> None:
         self.advisor = advisor
         self.gate = gate or EvidenceGate()
+        self._vectors: dict[str, list[float]] = {}  # chunk id -> passage embedding (passages never change)
+
+    def _passage_vectors(self, hits: list[Hit]) -> list[list[float]]:
+        """Passage embeddings, computed once per chunk for the life of the engine."""
+        missing = [h for h in hits if h.chunk_id not in self._vectors]
+        if missing:
+            vectors = self.advisor.embeddings.embed_documents([h.text for h in missing])
+            self._vectors.update(zip((h.chunk_id for h in missing), vectors))
+        return [self._vectors[h.chunk_id] for h in hits]
 
     @functools.cached_property
     def _names(self) -> frozenset[str]:
@@ -163,16 +172,14 @@ class AnswerEngine:
         shared = terms & passage
         if len(shared) >= 2 and len(shared) >= 0.3 * max(len(set(analyser.terms(sentence))), 1):
             return True
-        embeddings = self.advisor.embeddings
-        vectors = embeddings.embed_documents([hit.text])
-        similarity = cosine(embeddings.embed_query(sentence), vectors[0])
+        similarity = cosine(self.advisor.embeddings.embed_query(sentence), self._passage_vectors([hit])[0])
         return similarity >= SUPPORT_SIMILARITY
 
     def _attributor(self, hits: list[Hit]) -> Any:
         """For a sentence without a marker: the 1-based number of the most similar source, when it is similar
         enough to count as support (multilingual e5, so an English sentence can match a Dutch passage)."""
         embeddings = self.advisor.embeddings
-        vectors = embeddings.embed_documents([hit.text for hit in hits])
+        vectors = self._passage_vectors(hits)
 
         def attribute(sentence: str) -> int | None:
             query = embeddings.embed_query(sentence)
