@@ -9,7 +9,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test install index bench lint clean-index browser
+.PHONY: run test install index bench lint clean-index browser audit
 
 $(BIN)/python:
 	@echo "==> Creating the virtual environment in $(VENV) ($(PYTHON))"
@@ -47,6 +47,12 @@ test: install browser
 
 bench: install index
 	$(BIN)/advisor bench
+
+# Dependency audit against PyPI's vulnerability data. --strict: a dependency that could not be checked is a failure,
+# so an audit that saw nothing never passes for a clean one (here the registry mirror serves no vulnerability data).
+audit: install
+	@$(BIN)/pip install --quiet pip-audit 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/pip-audit --skip-editable --strict --progress-spinner off
 
 lint: install
 	$(BIN)/ruff check advisor tests

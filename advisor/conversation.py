@@ -43,6 +43,21 @@ SMALLTALK_REPLIES = {
 }
 
 
+HISTORY_TURNS = 6
+HISTORY_TURN_CHARS = 4000
+
+
+def check_history(turns: object) -> list[dict]:
+    """Validate a conversation (a list of {"role": "user"|"assistant", "content": text}); keep the last
+    HISTORY_TURNS turns, each cut to HISTORY_TURN_CHARS characters. Anything else is a ValueError."""
+    if not isinstance(turns, list) or not all(
+        isinstance(t, dict) and t.get("role") in ("user", "assistant") and isinstance(t.get("content"), str)
+        for t in turns
+    ):
+        raise ValueError('the history must be a JSON list of {"role": "user"|"assistant", "content": "…"}')
+    return [{"role": t["role"], "content": t["content"][:HISTORY_TURN_CHARS]} for t in turns[-HISTORY_TURNS:]]
+
+
 def smalltalk_kind(question: str) -> str | None:
     """'thanks', 'bye' or 'hello' for greetings and thanks (not searched), else None."""
     if not _SMALLTALK.match(question):

@@ -1,42 +1,63 @@
-"""The persistent vector index: Chroma on disk, one folder per embedding model, atomic switch-over.
+"""The persistent vector index: one line of builds per embedding model, atomic switch-over, a manifest, refusal of
+another model's index. The builds live in a store (``advisor/stores.py``): folders on local disk, or collections on a
+Chroma server when ``ADVISOR_CHROMA_URL`` is set.
 
     >>> build_index(settings, knowledge, embeddings)       # no-op when up to date
-    >>> store = open_index(settings, embeddings)            # refuses another model's index
+    >>> handle = open_index(settings, embeddings)           # refuses another model's index
 
-Layout::
+On local disk::
 
     index/
       <model key>/                 one per embedding-model fingerprint, side by side
         CURRENT                    the name of the build that serves (replaced atomically)
-        build-20261128T174501-ab12/
+        .build.lock                held (flock, exclusive) by the one build that runs
+        build-20261128T174501-ab12cd/
           chroma/                  a Chroma persistent store
           manifest.json            model, fingerprint, corpus hash, chunker, build time, counts
+          .readers.lock            held (flock, shared) by every open handle on this build
 
-A rebuild writes a new build folder beside the current one and switches ``CURRENT`` only when it is
-complete, so an interrupted rebuild leaves the old index serving. The build before the current one is
-kept (readers may still hold it); older and unfinished builds are removed by the next build.
+On a Chroma server: a collection per build, ``hh-<model key>-<stamp>``, with the manifest in its metadata; a
+pointer collection ``hh-<model key>-current`` whose metadata names the build that serves; and, while a build runs,
+``hh-<model key>-lock`` (a lease naming its holder, taken over when the holder is dead or 15 minutes silent).
+
+A rebuild writes a new build beside the current one and switches the pointer only when it is complete, so an
+interrupted rebuild leaves the old index serving. The build before the current one is kept; older and unfinished
+builds are removed by the next build.
+
+Who waits for what, with several processes on one index:
+
+- a second ``advisor index`` waits on the build lock, then finds the index up to date (or builds anew);
+- the app never waits: ``open_index`` reads the pointer and takes a shared, non-blocking lock on that build's
+  ``.readers.lock``, held for the life of the handle;
+- removing a stale build takes that lock exclusively without blocking and skips the build when it cannot: a build
+  that any process still reads stays until a later build finds it free;
+- a running ``Advisor`` looks at the pointer at most every few seconds and reopens when it changed; questions in
+  flight finish on the handle they started with.
+
+A Chroma server has no reader locks: a replica moves to a new build within seconds and the previous build is kept,
+so only a second rebuild within those seconds could drop a build under a question in flight.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
-import os
-import shutil
+import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from langchain_core.embeddings import Embeddings
 
 from advisor.knowledge import Knowledge
 from advisor.settings import Settings
 
+log = logging.getLogger(__name__)
 COLLECTION = "report-chunks"
 CHUNKER_VERSION = 1
 MANIFEST = "manifest.json"
@@ -58,6 +79,10 @@ class IndexMismatchError(IndexProblem):
 
 class IndexCorruptError(IndexProblem):
     pass
+
+
+class IndexUnavailableError(IndexProblem):
+    """The store cannot be reached (a Chroma server that is down) or is busy in a way that should not last."""
 
 
 def fingerprint_of(embeddings: Embeddings) -> str:
@@ -88,16 +113,56 @@ class Manifest:
     counts: dict
 
     @classmethod
-    def read(cls, path: Path) -> Manifest:
+    def parse(cls, text: str, where: str) -> Manifest:
         try:
-            return cls(**json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError) as error:
+            return cls(**json.loads(text))
+        except (ValueError, TypeError) as error:
             raise IndexCorruptError(
-                f"the index manifest {path} is unreadable ({error}). Rebuild with `advisor index --rebuild`."
+                f"the index manifest at {where} is unreadable ({error}). Rebuild with `advisor index --rebuild`."
             ) from error
 
-    def write(self, path: Path) -> None:
-        path.write_text(json.dumps(self.__dict__, indent=2, ensure_ascii=False), encoding="utf-8")
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, indent=2, ensure_ascii=False)
+
+
+class IndexStore(Protocol):
+    """Where builds live (``LocalStore``: folders; ``ServerStore``: Chroma collections). Build names are opaque."""
+
+    place: str  # for messages: "in /path/index" or "on the Chroma server at http://…"
+
+    def where(self, key: str, build: str) -> str: ...  # a build's place, for messages
+    def current(self, key: str) -> str | None: ...  # the build the pointer names (None: no index for this model)
+    def pin(self, key: str) -> tuple[str | None, Callable[[], None]]: ...  # current(), kept from removal until called
+    def manifest_text(self, key: str, build: str) -> str | None: ...  # None when the build has no manifest
+    def current_manifests(self) -> list[tuple[str, str]]: ...  # (where, manifest) of every model's current build
+    def build_lock(self, key: str) -> AbstractContextManager[Callable[[], None]]: ...  # yields renew()
+    def new_build(self, key: str) -> str: ...
+    def create(self, key: str, build: str) -> AbstractContextManager[Any]: ...  # an empty Chroma collection to fill
+    def publish(self, key: str, build: str, manifest_json: str, previous: str | None) -> None: ...  # switch, clean
+    def open(self, key: str, build: str, embeddings: Embeddings) -> tuple[Any, int, Callable[[], None]]: ...
+    # open(): (LangChain Chroma vector store, chunk count, close)
+
+
+def store_for(settings: Settings) -> IndexStore:
+    """The Chroma server named by ``settings.chroma_url``, else the local index folder."""
+    from advisor.stores import LocalStore, server_store
+
+    if settings.chroma_url:
+        return server_store(settings.chroma_url, settings.chroma_token)
+    return LocalStore(settings.index_dir)
+
+
+def model_dir(settings: Settings, embeddings: Embeddings) -> Path:
+    """The local folder of this model's builds."""
+    return settings.index_dir / model_key(fingerprint_of(embeddings))
+
+
+def current_build(folder: Path) -> Path | None:
+    """The local build folder that serves in this model folder (None when there is none)."""
+    from advisor.stores import LocalStore
+
+    name = LocalStore(folder.parent).current(folder.name)
+    return folder / name if name else None
 
 
 def expected_manifest_fields(knowledge: Knowledge, embeddings: Embeddings) -> dict:
@@ -108,52 +173,41 @@ def expected_manifest_fields(knowledge: Knowledge, embeddings: Embeddings) -> di
     }
 
 
-def model_dir(settings: Settings, embeddings: Embeddings) -> Path:
-    return settings.index_dir / model_key(fingerprint_of(embeddings))
+def _read_manifest(store: IndexStore, key: str, build: str) -> Manifest:
+    text = store.manifest_text(key, build)
+    if text is None:
+        raise IndexCorruptError(
+            f"The index at {store.where(key, build)} has no manifest. Rebuild it with `advisor index --rebuild`."
+        )
+    return Manifest.parse(text, store.where(key, build))
 
 
-def current_build(folder: Path) -> Path | None:
-    pointer = folder / CURRENT
-    if not pointer.exists():
-        return None
-    build = folder / pointer.read_text(encoding="utf-8").strip()
-    return build if build.is_dir() else None
+def _up_to_date(store: IndexStore, key: str, build: str | None, expected: dict) -> bool:
+    if build is None:
+        return False
+    try:
+        manifest = _read_manifest(store, key, build)
+    except IndexCorruptError:
+        return False
+    return all(getattr(manifest, name) == value for name, value in expected.items())
+
+
+def _damage(store: IndexStore, key: str, build: str, embeddings: Embeddings, manifest: Manifest) -> str | None:
+    """Why the build cannot serve although its manifest is fine (a truncated or missing store), or None."""
+    try:
+        _, count, close = store.open(key, build, embeddings)
+    except IndexUnavailableError:
+        raise
+    except Exception as error:  # Chroma raises many types for a damaged store
+        return f"{type(error).__name__}: {error}"
+    close()
+    expected = manifest.counts.get("chunks")
+    return None if count == expected else f"it holds {count} chunks, its manifest says {expected}"
 
 
 def is_up_to_date(settings: Settings, knowledge: Knowledge, embeddings: Embeddings) -> bool:
-    build = current_build(model_dir(settings, embeddings))
-    if build is None or not (build / MANIFEST).exists():
-        return False
-    try:
-        manifest = Manifest.read(build / MANIFEST)
-    except IndexCorruptError:
-        return False
-    expected = expected_manifest_fields(knowledge, embeddings)
-    return all(getattr(manifest, key) == value for key, value in expected.items())
-
-
-@contextmanager
-def _build_lock(folder: Path) -> Iterator[None]:
-    """One build at a time per model folder (other processes wait here)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".build.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _switch(folder: Path, build: Path) -> None:
-    tmp = folder / f".{CURRENT}.tmp"
-    tmp.write_text(build.name + "\n", encoding="utf-8")
-    os.replace(tmp, folder / CURRENT)
-
-
-def _remove_stale_builds(folder: Path, keep: set[str]) -> None:
-    for path in folder.glob("build-*"):
-        if path.name not in keep:
-            shutil.rmtree(path, ignore_errors=True)
+    store, key = store_for(settings), model_key(fingerprint_of(embeddings))
+    return _up_to_date(store, key, store.current(key), expected_manifest_fields(knowledge, embeddings))
 
 
 def build_index(
@@ -166,43 +220,44 @@ def build_index(
     on_batch: Callable[[int, int], None] | None = None,
 ) -> tuple[Manifest, bool]:
     """Build the index for this model if needed; returns its manifest and whether anything was built."""
-    import chromadb
-
-    folder = model_dir(settings, embeddings)
-    with _build_lock(folder):
-        previous = current_build(folder)
-        if not rebuild and is_up_to_date(settings, knowledge, embeddings):
-            return Manifest.read(previous / MANIFEST), False
+    store = store_for(settings)
+    key = model_key(fingerprint_of(embeddings))
+    expected = expected_manifest_fields(knowledge, embeddings)
+    with store.build_lock(key) as renew:
+        previous = store.current(key)
+        if not rebuild and _up_to_date(store, key, previous, expected):
+            manifest = _read_manifest(store, key, previous)
+            damage = _damage(store, key, previous, embeddings, manifest)
+            if damage is None:
+                return manifest, False
+            log.warning("the current index is damaged (%s); building it anew", damage)
         started = time.perf_counter()
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        build = folder / f"build-{stamp}-{os.urandom(3).hex()}"
-        build.mkdir()
+        build = store.new_build(key)
         chunks = list(knowledge.chunks)
-        client = chromadb.PersistentClient(path=str(build / "chroma"), settings=chroma_settings())
-        collection = client.create_collection(COLLECTION, metadata={"hnsw:space": "cosine"}, embedding_function=None)
-        vectors = _embed(embeddings, [c.embed_text for c in chunks], progress)
-        for i in range(0, len(chunks), _BATCH):
-            batch = chunks[i : i + _BATCH]
-            collection.add(
-                ids=[c.chunk_id for c in batch],
-                embeddings=vectors[i : i + _BATCH],
-                documents=[c.text for c in batch],
-                metadatas=[c.metadata() for c in batch],
-            )
-            if on_batch:
-                on_batch(min(i + _BATCH, len(chunks)), len(chunks))
-        if collection.count() != len(chunks):
-            raise IndexCorruptError(f"the new index holds {collection.count()} chunks, expected {len(chunks)}")
+        with store.create(key, build) as collection:
+            vectors = _embed(embeddings, [c.embed_text for c in chunks], progress)
+            for i in range(0, len(chunks), _BATCH):
+                batch = chunks[i : i + _BATCH]
+                collection.add(
+                    ids=[c.chunk_id for c in batch],
+                    embeddings=vectors[i : i + _BATCH],
+                    documents=[c.text for c in batch],
+                    metadatas=[c.metadata() for c in batch],
+                )
+                renew()
+                if on_batch:
+                    on_batch(min(i + _BATCH, len(chunks)), len(chunks))
+            count = collection.count()
+        if count != len(chunks):
+            raise IndexCorruptError(f"the new index holds {count} chunks, expected {len(chunks)}")
         manifest = Manifest(
             embedding_model=str(getattr(embeddings, "model_id", type(embeddings).__name__)),
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 2),
             counts={"sections": len(knowledge.sections), "cases": len(knowledge.cases), "chunks": len(chunks)},
-            **expected_manifest_fields(knowledge, embeddings),
+            **expected,
         )
-        manifest.write(build / MANIFEST)
-        _switch(folder, build)
-        _remove_stale_builds(folder, keep={build.name} | ({previous.name} if previous else set()))
+        store.publish(key, build, manifest.to_json(), previous)
         return manifest, True
 
 
@@ -213,72 +268,107 @@ def _embed(embeddings: Embeddings, texts: list[str], progress: bool) -> list[lis
         return embeddings.embed_documents(texts)
 
 
-@dataclass
+def _nothing() -> None:
+    return None
+
+
+@dataclass(eq=False)
 class IndexHandle:
-    """An open index: its manifest, folder and Chroma collection, wrapped as a LangChain vector store."""
+    """An open build: its manifest, name and place, and its Chroma collection as a LangChain vector store.
+
+    The handle keeps its build from being removed (locally: a shared lock) until it is closed or collected.
+    """
 
     manifest: Manifest
-    path: Path
+    build: str
+    location: str
     vectorstore: Any
+    store: Any = field(repr=False)  # an IndexStore (a Protocol, which pydantic cannot check in HybridRetriever)
+    key: str = ""
+    release: Callable[[], None] = field(default=_nothing, repr=False)
+
+    def __post_init__(self) -> None:
+        self._finalizer = weakref.finalize(self, self.release)
+        self._finalizer.atexit = False
 
     @property
     def collection(self) -> Any:
         return self.vectorstore._collection
 
+    def is_current(self) -> bool:
+        """Whether this build still serves (False once a newer build has been switched in). Cheap: one small read."""
+        return self.store.current(self.key) == self.build
 
-def _known_models(index_dir: Path) -> list[Manifest]:
-    manifests = []
-    for pointer in sorted(index_dir.glob(f"*/{CURRENT}")):
-        build = current_build(pointer.parent)
-        if build and (build / MANIFEST).exists():
-            try:
-                manifests.append(Manifest.read(build / MANIFEST))
-            except IndexCorruptError:
-                continue
-    return manifests
+    def close(self) -> None:
+        """Let go of the build (its reader lock and local Chroma client); the handle cannot be searched afterwards."""
+        self._finalizer()
+
+
+def _missing_or_mismatch(store: IndexStore, fingerprint: str, model_id: str) -> IndexProblem:
+    others = []
+    for where, text in store.current_manifests():
+        try:
+            others.append(Manifest.parse(text, where))
+        except IndexCorruptError:
+            continue
+    if others:
+        built_with = ", ".join(f"{m.embedding_model} ({m.fingerprint})" for m in others)
+        return IndexMismatchError(
+            f"The index {store.place} was built with {built_with}, not with the embedding model "
+            f"in use, {model_id} ({fingerprint}). Run `advisor index` to build an index for {model_id}, "
+            f"or set ADVISOR_EMBEDDING_MODEL={others[0].embedding_model} to use the existing one."
+        )
+    return IndexMissingError(f"No index found {store.place}. Build it with `advisor index` (about a minute).")
 
 
 def open_index(settings: Settings, embeddings: Embeddings) -> IndexHandle:
     """Open the current index built with this embedding model, or explain why it cannot be used."""
-    import chromadb
-    from langchain_chroma import Chroma
-
     fingerprint = fingerprint_of(embeddings)
     model_id = getattr(embeddings, "model_id", "?")
-    build = current_build(model_dir(settings, embeddings))
-    if build is None:
-        others = _known_models(settings.index_dir)
-        if others:
-            built_with = ", ".join(f"{m.embedding_model} ({m.fingerprint})" for m in others)
-            raise IndexMismatchError(
-                f"The index in {settings.index_dir} was built with {built_with}, not with the embedding model "
-                f"in use, {model_id} ({fingerprint}). Run `advisor index` to build an index for {model_id}, "
-                f"or set ADVISOR_EMBEDDING_MODEL={others[0].embedding_model} to use the existing one."
-            )
-        raise IndexMissingError(
-            f"No index found in {settings.index_dir}. Build it with `advisor index` (about a minute)."
-        )
-    manifest = Manifest.read(build / MANIFEST) if (build / MANIFEST).exists() else None
-    if manifest is None:
-        raise IndexCorruptError(f"The index at {build} has no manifest. Rebuild it with `advisor index --rebuild`.")
-    if manifest.fingerprint != fingerprint:
-        raise IndexMismatchError(
-            f"The index at {build} was built with {manifest.embedding_model} ({manifest.fingerprint}); the embedding "
-            f"model in use is {model_id} ({fingerprint}). Run `advisor index` to build a matching index."
-        )
+    store, key = store_for(settings), model_key(fingerprint)
+    build, unpin = store.pin(key)
     try:
-        client = chromadb.PersistentClient(path=str(build / "chroma"), settings=chroma_settings())
-        collection = client.get_collection(COLLECTION)
-        count = collection.count()
-    except Exception as error:  # Chroma raises many types for a damaged store
-        raise IndexCorruptError(
-            f"The index at {build} cannot be read ({type(error).__name__}: {error}). "
-            "Rebuild it with `advisor index --rebuild`."
-        ) from error
-    if count != manifest.counts.get("chunks"):
-        raise IndexCorruptError(
-            f"The index at {build} holds {count} chunks but its manifest says {manifest.counts.get('chunks')}. "
-            "Rebuild it with `advisor index --rebuild`."
-        )
-    vectorstore = Chroma(client=client, collection_name=COLLECTION, embedding_function=embeddings)
-    return IndexHandle(manifest, build, vectorstore)
+        if build is None:
+            raise _missing_or_mismatch(store, fingerprint, model_id)
+        where = store.where(key, build)
+        manifest = _read_manifest(store, key, build)
+        if manifest.fingerprint != fingerprint:
+            raise IndexMismatchError(
+                f"The index at {where} was built with {manifest.embedding_model} ({manifest.fingerprint}); the "
+                f"embedding model in use is {model_id} ({fingerprint}). Run `advisor index` to build a matching index."
+            )
+        try:
+            vectorstore, count, close = store.open(key, build, embeddings)
+        except IndexProblem:
+            raise
+        except Exception as error:  # Chroma raises many types for a damaged store
+            raise IndexCorruptError(
+                f"The index at {where} cannot be read ({type(error).__name__}: {error}). "
+                "Rebuild it with `advisor index --rebuild`."
+            ) from error
+        if count != manifest.counts.get("chunks"):
+            close()
+            raise IndexCorruptError(
+                f"The index at {where} holds {count} chunks but its manifest says {manifest.counts.get('chunks')}. "
+                "Rebuild it with `advisor index --rebuild`."
+            )
+    except BaseException:
+        unpin()
+        raise
+    return IndexHandle(manifest, build, where, vectorstore, store, key, release=_both(close, unpin))
+
+
+def _both(first: Callable[[], None], second: Callable[[], None]) -> Callable[[], None]:
+    """Both releases, once, however often it is called (a closed file descriptor must never be closed again)."""
+    done: list[bool] = []
+
+    def release() -> None:
+        if done:
+            return
+        done.append(True)
+        try:
+            first()
+        finally:
+            second()
+
+    return release

@@ -26,7 +26,7 @@ from pydantic import ConfigDict
 
 from advisor.analysis import DutchAnalyser, fold
 from advisor.cases import filter_cases
-from advisor.index import IndexHandle
+from advisor.index import IndexHandle, IndexUnavailableError
 from advisor.knowledge import Knowledge
 from advisor.lexical import LexicalIndex
 from advisor.rerank import Reranker
@@ -153,8 +153,19 @@ class HybridRetriever(BaseRetriever):
 
     def _dense(self, query: str, where: dict | None, n: int) -> dict[str, float]:
         """Chunk id -> cosine similarity, best first."""
+        import httpx
+        from chromadb.errors import ChromaError
+
         vector = self.handle.vectorstore.embeddings.embed_query(query)
-        results = self.handle.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=n, filter=where)
+        try:
+            results = self.handle.vectorstore.similarity_search_by_vector_with_relevance_scores(vector, k=n,
+                                                                                                filter=where)
+        except (httpx.TransportError, ChromaError) as error:  # a Chroma server gone, or a store damaged mid-run
+            raise IndexUnavailableError(
+                f"The search index cannot be searched right now ({type(error).__name__}). If it lives on a Chroma "
+                "server (ADVISOR_CHROMA_URL), check that the server runs; otherwise rebuild it with "
+                "`advisor index --rebuild`."
+            ) from error
         return {doc.id: 1.0 - float(distance) for doc, distance in results}
 
     def _allowed(self, filters: Filters) -> set[str] | None:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import asdict, dataclass
 
 from advisor.index import IndexHandle
@@ -14,7 +15,13 @@ MAX_QUERY_CHARS = 2000
 
 
 class QueryError(ValueError):
-    """The question cannot be searched as given; the message says why."""
+    """The question cannot be searched as given; the message says why, ``code`` says what for translations
+    ("empty", "too_long", "binary", "not_text", "bad_k")."""
+
+    def __init__(self, message: str, code: str = "invalid", length: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+        self.length = length
 
 
 @dataclass(frozen=True)
@@ -45,13 +52,33 @@ def where_filter(theme: str | None = None, case_id: str | None = None) -> dict |
 
 
 def check_query(query: str) -> str:
-    """Normalise whitespace; refuse empty and enormous questions with a clear message."""
-    cleaned = " ".join(query.split())
+    """Normalise the question (Unicode NFC, control and invisible characters to spaces, whitespace collapsed);
+    refuse empty, enormous and binary input with a clear message."""
+    if not isinstance(query, str):
+        raise QueryError("The question must be text.", "not_text")
+    if len(query) > 20 * MAX_QUERY_CHARS:  # do not even normalise a pasted document
+        raise QueryError(f"The question is {len(query):,} characters long; the limit is {MAX_QUERY_CHARS:,}.",
+                         "too_long", len(query))
+    text = unicodedata.normalize("NFC", query)
+    if sum(1 for ch in text if _is_binary(ch)) > max(3, len(text) // 10):
+        raise QueryError("The question contains binary data or control characters. Type or paste it as plain text.",
+                         "binary")
+    text = "".join("" if unicodedata.category(ch) == "Cf" else " " if _is_binary(ch) else ch for ch in text)
+    cleaned = " ".join(text.split())
     if not cleaned:
-        raise QueryError("The question is empty. Type a question or some search words.")
+        raise QueryError("The question is empty. Type a question or some search words.", "empty")
     if len(cleaned) > MAX_QUERY_CHARS:
-        raise QueryError(f"The question is {len(cleaned)} characters long; the limit is {MAX_QUERY_CHARS}.")
+        raise QueryError(f"The question is {len(cleaned):,} characters long; the limit is {MAX_QUERY_CHARS:,}.",
+                         "too_long", len(cleaned))
     return cleaned
+
+
+def _is_binary(ch: str) -> bool:
+    """Control (except ordinary whitespace), surrogate, private-use and unassigned characters, and U+FFFD.
+    Format characters (zero-width, soft hyphen) are dropped instead: they sit inside words."""
+    if ch in "\n\t\r":
+        return False
+    return ch == "\ufffd" or unicodedata.category(ch) in {"Cc", "Cs", "Co", "Cn"}
 
 
 def search(
@@ -60,7 +87,7 @@ def search(
     """Dense search over the chunks, optionally restricted to a theme or a case."""
     query = check_query(query)
     if k < 1:
-        raise QueryError("k must be at least 1")
+        raise QueryError("k must be at least 1", "bad_k")
     vector = handle.vectorstore.embeddings.embed_query(query)
     results = handle.vectorstore.similarity_search_by_vector_with_relevance_scores(
         vector, k=k, filter=where_filter(theme, case_id)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -39,12 +40,15 @@ class Shown:
 
 
 class Advisor:
+    index_check_seconds = 5.0  # how often a running advisor looks whether a newer index build has been switched in
+
     def __init__(self, settings: Settings, embeddings: SentenceTransformerEmbeddings | None = None,
                  gate: EvidenceGate | None = None) -> None:
         self.settings = settings
         self._embeddings = embeddings
         self._gate = gate
         self._index: IndexHandle | None = None
+        self._index_checked = 0.0
         self._retriever: HybridRetriever | None = None
         self._engine: AnswerEngine | None = None
         self._lock = threading.RLock()
@@ -61,14 +65,36 @@ class Advisor:
 
     @property
     def index(self) -> IndexHandle:
+        """The current index build; a newer build (``advisor index`` elsewhere) is picked up within seconds."""
+        self._pick_up_newer_build()
         with self._lock:
             if self._index is None:
                 self._index = open_index(self.settings, self.embeddings)
+                self._index_checked = time.monotonic()
             return self._index
+
+    def _pick_up_newer_build(self) -> None:
+        """Reopen when the index pointer has moved on. Questions in flight keep the handle (and retriever) they
+        hold; the old handle lets go of its build when the last of them is done."""
+        with self._lock:
+            handle, now = self._index, time.monotonic()
+            if handle is None or now - self._index_checked < self.index_check_seconds:
+                return
+            self._index_checked = now  # one look per interval, whichever thread comes first
+        try:
+            if handle.is_current():
+                return
+            fresh = open_index(self.settings, self.embeddings)
+        except Exception:  # IndexProblem or a store hiccup: keep serving the build we have, look again later
+            return
+        with self._lock:
+            if self._index is handle:
+                self._index, self._retriever = fresh, None
 
     @property
     def retriever(self) -> HybridRetriever:
-        """The hybrid retriever; its lexical side is built once, from the collection's own documents."""
+        """The hybrid retriever; its lexical side is built once per index build, from the collection's documents."""
+        self._pick_up_newer_build()
         with self._lock:
             if self._retriever is None:
                 analyser = DutchAnalyser.from_corpus(self.settings.corpus_dir, self.knowledge.report)
@@ -97,9 +123,14 @@ class Advisor:
 
     def advise(self, situation: Situation, generator: str | None = None) -> Advice:
         """Structured, cited advice for an intake (extractive; an LLM, if chosen, rewrites it as prose)."""
+        from dataclasses import replace
+
         from advisor.advise import advise
         from advisor.answering import polish_advice
+        from advisor.safety import screen
 
+        if situation.description:  # free text from the user: no injection reaches the LLM that polishes advice
+            situation = replace(situation, description=screen(situation.description).question)
         advice = advise(self.knowledge, situation)
         generator = generator or self.settings.generator
         return advice if generator == "extractive" else polish_advice(self, advice, generator)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REPORT_STEM = "samenwerken-in-de-handhaving-2008"
@@ -36,6 +37,8 @@ class Settings:
     llm_timeout_s: float = 120.0
     llm_threads: int = 2
     feedback_file: Path | None = None  # default: <cache_dir>/feedback.jsonl
+    chroma_url: str | None = None  # e.g. "http://127.0.0.1:8000": index on a Chroma server instead of index_dir
+    chroma_token: str | None = field(default=None, repr=False)  # sent as a bearer token; never shown or logged
 
     @property
     def raw_report_path(self) -> Path:
@@ -64,7 +67,8 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Defaults overridden by ADVISOR_CORPUS_DIR, ADVISOR_INDEX_DIR, ADVISOR_PROMPTS_DIR, ADVISOR_CACHE_DIR,
         ADVISOR_EMBEDDING_MODEL, ADVISOR_CHUNK_SIZE, ADVISOR_GENERATOR, ADVISOR_GENERATORS (comma-separated extra
-        generator ids), ADVISOR_LLM_TIMEOUT (seconds) and ADVISOR_LLM_THREADS."""
+        generator ids), ADVISOR_LLM_TIMEOUT (seconds), ADVISOR_LLM_THREADS, ADVISOR_CHROMA_URL (a Chroma server
+        instead of the local index folder) and ADVISOR_CHROMA_TOKEN (a bearer token for that server)."""
         env = os.environ if env is None else env
         settings = cls(cache_dir=_default_cache_dir(env))
         paths = {"corpus_dir": "ADVISOR_CORPUS_DIR", "index_dir": "ADVISOR_INDEX_DIR",
@@ -73,6 +77,11 @@ class Settings:
         changes: dict[str, object] = {key: Path(env[var]) for key, var in paths.items() if env.get(var)}
         if env.get("ADVISOR_EMBEDDING_MODEL"):
             changes["embedding_model"] = env["ADVISOR_EMBEDDING_MODEL"]
+        if env.get("ADVISOR_CHROMA_URL"):
+            parse_chroma_url(env["ADVISOR_CHROMA_URL"])
+            changes["chroma_url"] = env["ADVISOR_CHROMA_URL"].strip().rstrip("/")
+        if env.get("ADVISOR_CHROMA_TOKEN"):
+            changes["chroma_token"] = env["ADVISOR_CHROMA_TOKEN"]
         if env.get("ADVISOR_GENERATOR"):
             changes["generator"] = env["ADVISOR_GENERATOR"]
         if env.get("ADVISOR_GENERATORS"):
@@ -91,3 +100,30 @@ class Settings:
                 value = env["ADVISOR_CHUNK_SIZE"]
                 raise ValueError(f"ADVISOR_CHUNK_SIZE must be a whole number, not {value!r}") from None
         return settings.replace(**changes)
+
+
+def parse_chroma_url(url: str) -> tuple[str, int, bool]:
+    """``http://127.0.0.1:8000`` -> ("127.0.0.1", 8000, False); a malformed URL is a ValueError that says why.
+
+    The port defaults to the scheme's (80, 443), as in any URL; ``chroma run`` listens on 8000 unless told otherwise.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port, problem = parts.port, None
+    except ValueError as error:
+        parts, port, problem = None, None, str(error)
+    if parts is None:
+        pass
+    elif parts.scheme not in ("http", "https"):
+        problem = "it must start with http:// or https://"
+    elif not parts.hostname:
+        problem = "it names no host"
+    elif "@" in parts.netloc:
+        problem = "put no credentials in it; a token goes in ADVISOR_CHROMA_TOKEN"
+    elif parts.path not in ("", "/") or parts.query or parts.fragment:
+        problem = "it must be just scheme, host and port"
+    if problem:
+        shown = "<a URL with credentials>" if "@" in url else repr(url)
+        raise ValueError(f"ADVISOR_CHROMA_URL must look like http://127.0.0.1:8000 ({problem}), not {shown}")
+    ssl = parts.scheme == "https"
+    return parts.hostname, port or (443 if ssl else 80), ssl

@@ -1,7 +1,9 @@
-"""The persistent index with fake embeddings: builds, no-ops, atomic rebuilds, refusals, damage."""
+"""The persistent index with fake embeddings: builds, no-ops, atomic rebuilds, refusals, damage, and an app and
+rebuilds at the same time (readers keep their build; a running advisor picks up a newer one)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -22,6 +24,7 @@ from advisor.index import (
     open_index,
 )
 from advisor.search import QueryError, search
+from advisor.service import Advisor
 from tests.conftest import FakeEmbeddings
 
 
@@ -151,3 +154,62 @@ def test_rebuild_killed_half_way_leaves_the_old_index_serving(settings, knowledg
     assert [h.chunk_id for h in search(open_index(settings, fake_embeddings), "regie", k=5)] == expected
     _, built = build_index(settings, knowledge, fake_embeddings, rebuild=True)
     assert built and len(list(folder.glob("build-*"))) == 2  # the unfinished build was cleaned up
+
+
+_TWO_REBUILDS = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from advisor.index import build_index
+    from advisor.knowledge import load_knowledge
+    from advisor.settings import Settings
+    from tests.conftest import FakeEmbeddings
+
+    settings = Settings(index_dir=Path(sys.argv[1]), cache_dir=Path(sys.argv[1]) / "cache")
+    for _ in range(2):
+        build_index(settings, load_knowledge(settings), FakeEmbeddings(size=32), rebuild=True)
+    """
+)
+
+
+def test_rebuilds_in_another_process_keep_the_build_a_reader_holds(settings, knowledge, fake_embeddings) -> None:
+    build_index(settings, knowledge, fake_embeddings)
+    folder = model_dir(settings, fake_embeddings)
+    reader = open_index(settings, fake_embeddings)
+    held = folder / reader.build
+    expected = [h.chunk_id for h in search(reader, "regie", k=5)]
+    repo = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-c", _TWO_REBUILDS, str(settings.index_dir)], cwd=repo, check=True,
+                   env={**os.environ, "PYTHONPATH": str(repo)}, timeout=120)
+    # two builds later the reader's build is neither current nor previous, yet it stays while it is read
+    assert current_build(folder).name != reader.build and held.exists()
+    assert len(list(folder.glob("build-*"))) == 3
+    assert reader.collection.count() == len(knowledge.chunks)
+    assert [h.chunk_id for h in search(reader, "regie", k=5)] == expected
+    reader.close()
+    build_index(settings, knowledge, fake_embeddings, rebuild=True)
+    assert not held.exists() and len(list(folder.glob("build-*"))) == 2  # let go of, it is cleaned up
+
+
+def test_a_running_advisor_picks_up_a_newer_build(settings, knowledge, fake_embeddings) -> None:
+    Advisor(settings, embeddings=fake_embeddings).build_index()
+    app = Advisor(settings, embeddings=fake_embeddings)
+    app.index_check_seconds = 3600.0
+    first = app.index.build
+    in_flight = app.retriever  # what a question being answered holds
+    expected = [h.chunk_id for h in app.search("regie", k=5)]
+
+    _, built = Advisor(settings, embeddings=fake_embeddings).build_index(rebuild=True)  # another advisor
+    assert built
+    assert app.index.build == first  # not looked at again within index_check_seconds
+    app.index_check_seconds = 0.0
+    second = app.index.build
+    assert second != first and second == current_build(model_dir(settings, fake_embeddings)).name
+    assert app.retriever is not in_flight and app.retriever.handle.build == second
+    assert [h.chunk_id for h in app.search("regie", k=5)] == expected  # the same chunks, from the new build
+    assert [h.chunk_id for h in in_flight.retrieve("regie", k=5)] == expected  # the question in flight finishes
+
+    del in_flight
+    gc.collect()
+    build_index(settings, knowledge, fake_embeddings, rebuild=True)
+    assert not (model_dir(settings, fake_embeddings) / first).exists()  # released once nothing held it

@@ -9,7 +9,7 @@ from advisor.settings import Settings
 
 PROMPTS = Settings().prompts_dir
 EXPECTED = {
-    "answer_system": {"language_name"},
+    "answer_system": {"language_name", "canary"},
     "answer_user": {"sources", "question", "language_name"},
     "rewrite_followup": {"history", "question"},
     "rerank_relevance": {"question", "passage"},

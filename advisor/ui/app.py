@@ -6,6 +6,9 @@ search, no LLM), Adviseur (the intake form), Over / status. Nothing launches at 
 
 from __future__ import annotations
 
+import html
+import json
+import logging
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -16,9 +19,12 @@ import yaml
 
 from advisor.advise import Situation
 from advisor.answering import Answer
+from advisor.conversation import check_history
 from advisor.generators import available_generators
+from advisor.index import IndexProblem
+from advisor.logs import describe_error, loggable
 from advisor.retrieval import Filters
-from advisor.search import MAX_QUERY_CHARS, QueryError
+from advisor.search import MAX_QUERY_CHARS, QueryError, check_query
 from advisor.sections import THEMES
 from advisor.service import Advisor
 from advisor.ui.render import (
@@ -31,6 +37,8 @@ from advisor.ui.render import (
     sources_html,
 )
 
+log = logging.getLogger(__name__)
+
 CSS = """
 .sources mark { background: #ffe58a; padding: 0 2px; }
 .source { border-left: 3px solid #3b6ea5; padding-left: 8px; margin-bottom: 10px; }
@@ -38,6 +46,22 @@ CSS = """
 .case-card blockquote { font-style: italic; margin: 4px 0 4px 8px; }
 #active-generator { font-weight: bold; }
 """
+
+
+def query_error_text(error: QueryError, words: dict) -> str:
+    """The user's-language message for a question that cannot be searched."""
+    if error.code == "too_long":
+        return words["too_long"].format(n=error.length, max=MAX_QUERY_CHARS)
+    return words.get(error.code, words["empty"] if error.code == "not_text" else str(error))
+
+
+def parse_history(history_json: str | None) -> list[dict]:
+    """The API's history argument: a JSON list of {"role", "content"} turns; anything else is a ValueError."""
+    try:
+        turns = json.loads(history_json or "[]")
+    except ValueError:
+        raise ValueError('the history must be a JSON list of {"role": "user"|"assistant", "content": "…"}') from None
+    return check_history(turns)
 
 
 def _turn(answer: Answer) -> dict:
@@ -109,12 +133,13 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
 
         def ask(text: str, messages: list, history_turns: list, generator_id: str, lang: str):
             words = LABELS[lang]
-            text = (text or "").strip()
+            text = text or ""
             messages = list(messages or [])
-            if not text or len(text) > MAX_QUERY_CHARS:
-                notice = words["empty"] if not text else words["too_long"].format(n=len(text), max=MAX_QUERY_CHARS)
+            try:
+                text = check_query(text)
+            except QueryError as error:
                 yield (
-                    messages + [{"role": "assistant", "content": notice}],
+                    messages + [{"role": "assistant", "content": query_error_text(error, words)}],
                     gr.update(),
                     "",
                     history_turns,
@@ -129,7 +154,8 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
                     {"role": "user", "content": turn["question"]},
                     {"role": "assistant", "content": turn["answer"]},
                 ]
-            messages += [{"role": "user", "content": text}, {"role": "assistant", "content": "…"}]
+            shown = html.escape(text, quote=False)  # the user's words as text, never as markup
+            messages += [{"role": "user", "content": shown}, {"role": "assistant", "content": "…"}]
             yield messages, "", "", history_turns, gr.update(), "", gr.update()
             streamed = ""
             try:
@@ -143,9 +169,21 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
                     else:
                         answer: Answer = value
             except QueryError as error:
+                messages[-1] = {"role": "assistant", "content": query_error_text(error, words)}
+                yield messages, "", "", history_turns, gr.update(), "", gr.update()
+                return
+            except IndexProblem as error:  # the index is missing, damaged or its server is down: say what to do
+                log.error("answering failed: %s", describe_error(error))
                 messages[-1] = {"role": "assistant", "content": str(error)}
                 yield messages, "", "", history_turns, gr.update(), "", gr.update()
                 return
+            except Exception as error:  # never a traceback in the page; the log has the type, not the question
+                log.error("answering failed: %s", describe_error(error))
+                messages[-1] = {"role": "assistant", "content": words["failed"].format(kind=type(error).__name__)}
+                yield messages, "", "", history_turns, gr.update(), "", gr.update()
+                return
+            log.info("ask %s: %s by %s in %.0f ms", loggable(text), answer.kind, answer.generator,
+                     answer.timings_ms.get("total", 0.0))
             messages[-1] = {"role": "assistant", "content": _shown_text(answer, words)}
             query_md = (
                 f"_{words['searched']}: {answer.rewritten_query}_"
@@ -325,9 +363,18 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
 
         # API endpoints for scripts and tests (gradio_client), the same core calls as the pages.
         def api_ask(text: str, history_json: str = "[]", generator_id: str = "extractive") -> dict:
-            import json
-
-            return advisor.answer(text, json.loads(history_json or "[]"), generator_id).to_json()
+            """The same answer as `advisor ask --json`; bad input is a gr.Error with a clear message."""
+            try:
+                history = parse_history(history_json)
+                answer = advisor.answer(text, history, generator_id or None)
+            except (QueryError, ValueError, IndexProblem) as error:
+                raise gr.Error(str(error), print_exception=False) from None
+            except Exception as error:
+                log.error("api ask failed: %s", describe_error(error))
+                message = LABELS["en"]["failed"].format(kind=type(error).__name__)
+                raise gr.Error(message, print_exception=False) from None
+            log.info("api ask %s: %s, %.0f ms", loggable(answer.question), answer.kind, answer.timings_ms["total"])
+            return answer.to_json()
 
         gr.api(api_ask, api_name="ask")
     return blocks

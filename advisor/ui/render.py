@@ -44,6 +44,9 @@ LABELS = {
         "clear": "Nieuw gesprek",
         "too_long": "Uw vraag is te lang ({n} tekens); het maximum is {max}. Maak hem korter.",
         "empty": "Typ eerst een vraag.",
+        "binary": "Uw vraag bevat binaire gegevens of stuurtekens. Typ of plak hem als gewone tekst.",
+        "failed": "Er ging iets mis bij het beantwoorden ({kind}). Probeer het opnieuw; blijft het misgaan, meld het "
+                  "dan aan de beheerder.",
         "thanks": "Dank u, uw feedback is opgeslagen.",
         "no_answer": "Er is nog geen antwoord om feedback op te geven.",
     },
@@ -82,6 +85,9 @@ LABELS = {
         "clear": "New conversation",
         "too_long": "Your question is too long ({n} characters); the maximum is {max}. Please shorten it.",
         "empty": "Please type a question first.",
+        "binary": "Your question contains binary data or control characters. Please type or paste it as plain text.",
+        "failed": "Something went wrong while answering ({kind}). Please try again; if it keeps failing, tell the "
+                  "administrator.",
         "thanks": "Thank you, your feedback has been saved.",
         "no_answer": "There is no answer yet to give feedback on.",
     },
