@@ -112,12 +112,20 @@ def refusal_text(language: str, decision: GateDecision | None, suggestions: tupl
     words_ = FRAMING.get(language, FRAMING["nl"])
     if language == "en":
         reasons = {"figure_not_given": " It gives no such figures.",
-                   "unknown_name": f" It does not mention {decision.detail if decision else ''}."}
+                   "unknown_name": f" It does not mention {decision.detail if decision else ''}.",
+                   "after_report": " It dates from March 2008 and cannot say what happened since.",
+                   "contact_details": " It gives no contact details.",
+                   "survey": " It reports no surveys or satisfaction figures.",
+                   "office_holder": " It does not say who held which office."}
         text = "The report *Samenwerken, daar zit muziek in* (March 2008) does not cover this question."
         near = "Nearest topics the report does cover:"
     else:
         reasons = {"figure_not_given": " Het noemt zulke cijfers niet.",
-                   "unknown_name": f" Het noemt {decision.detail if decision else ''} niet."}
+                   "unknown_name": f" Het noemt {decision.detail if decision else ''} niet.",
+                   "after_report": " Het dateert van maart 2008 en kan niet zeggen wat er sindsdien gebeurde.",
+                   "contact_details": " Het geeft geen contactgegevens.",
+                   "survey": " Het bevat geen enquêtes of tevredenheidscijfers.",
+                   "office_holder": " Het zegt niet wie welk ambt bekleedde."}
         text = "Het rapport *Samenwerken, daar zit muziek in* (maart 2008) behandelt deze vraag niet."
         near = "Wat het rapport wel behandelt en hier het dichtst bij ligt:"
     text += reasons.get(decision.reason if decision else "", "")

@@ -172,3 +172,15 @@ def test_engine_holds_no_state_between_questions(advisor) -> None:
     first = advisor.answer("Sociale Recherche Twente")
     again = advisor.answer("Sociale Recherche Twente")
     assert [c.quote for c in first.citations] == [c.quote for c in again.citations]
+
+
+@pytest.mark.parametrize(("question", "reason", "said"), [
+    ("Hoe werkt de sociale recherche in Twente tegenwoordig?", "after_report", "sindsdien"),
+    ("What is the e-mail address of the Sociale Recherche Twente?", "contact_details", "contact details"),
+    ("Hoe tevreden zijn de gemeenten in Twente over de sociale recherche?", "survey", "enquêtes"),
+    ("Who was the mayor of Almelo when the Sociale Recherche Twente started?", "office_holder", "office"),
+    ("How long does the Sociale Recherche Twente take to finish a case?", "figure_not_given", "figures"),
+])
+def test_what_a_2008_study_cannot_hold_is_refused_with_the_reason(advisor, question, reason, said) -> None:
+    answer = advisor.answer(question)
+    assert answer.refused and answer.gate == reason and said in answer.text

@@ -36,17 +36,19 @@ def dev_items() -> list[EvalItem]:
     return load_items(EVAL / "dev.jsonl")
 
 
-@pytest.mark.parametrize("name", ["dev.jsonl", "test.jsonl"])
+@pytest.mark.parametrize("name", ["dev.jsonl", "test.jsonl", "holdout_unanswerable.jsonl",
+                                  "holdout2_unanswerable.jsonl"])
 def test_file_is_valid(name, knowledge, ngrams) -> None:
     items = load_items(EVAL / name)
     assert validate_items(items, knowledge, ngrams) == []
     assert pair_problems(items) == []
 
 
-def test_ids_are_unique_across_both_files(test_items, dev_items) -> None:
-    ids = [i.id for i in test_items + dev_items]
-    assert len(ids) == len(set(ids))
-    assert not {i.question for i in test_items} & {i.question for i in dev_items}
+def test_ids_and_questions_are_unique_across_all_files(test_items, dev_items) -> None:
+    holdouts = load_items(EVAL / "holdout_unanswerable.jsonl") + load_items(EVAL / "holdout2_unanswerable.jsonl")
+    items = test_items + dev_items + holdouts
+    assert len({i.id for i in items}) == len(items) and len({i.question for i in items}) == len(items)
+    assert {i.type for i in holdouts} == {"unanswerable"}
 
 
 def test_sizes_and_types(test_items, dev_items) -> None:
