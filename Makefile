@@ -8,6 +8,8 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
+# glibc malloc: 2 arenas keep the app's memory from creeping under concurrent requests (docs/load.md)
+export MALLOC_ARENA_MAX := 2
 
 .PHONY: run test install index bench lint clean-index browser audit
 

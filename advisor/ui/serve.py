@@ -1,7 +1,8 @@
 """Start the app: warm the core up, then launch Gradio on loopback unless told otherwise.
 
 Hardening: analytics off, 127.0.0.1 by default, optional login from ADVISOR_UI_USER / ADVISOR_UI_PASSWORD,
-a queue with a concurrency limit and a maximum size, no uploads, and no files served beyond the export folder.
+a queue with a concurrency limit and a maximum size, a bounded number of kept sessions, no uploads, and no files
+served beyond the export folder.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 
 QUEUE_CONCURRENCY = 2
 QUEUE_MAX_SIZE = 32
+SESSION_CAPACITY = 1000  # sessions whose state is kept (about 116 KiB each); Gradio's default, 10,000, is ~1.1 GB
 
 
 def auth_from_env(env: dict[str, str] | None = None) -> tuple[str, str] | None:
@@ -31,7 +33,7 @@ def launch(advisor, host: str = "127.0.0.1", port: int = 7860, block: bool = Tru
     blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
     blocks.launch(server_name=host, server_port=port, auth=auth_from_env(), prevent_thread_lock=True,
                   show_error=False, quiet=True, max_file_size=0, allowed_paths=[str(blocks.export_dir)],
-                  footer_links=["api"], css=CSS, ssr_mode=False)
+                  footer_links=["api"], css=CSS, ssr_mode=False, state_session_capacity=SESSION_CAPACITY)
     if ready:
         ready()
     if block:
