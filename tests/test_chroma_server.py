@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -161,32 +160,12 @@ def test_rebuild_switches_atomically_and_keeps_the_previous_build(settings, know
     assert [h.chunk_id for h in search(open_index(settings, fake_embeddings), "regie", k=5)] == expected
 
 
-_SLOW_REBUILD = textwrap.dedent(
-    """
-    import time
-    from advisor.index import build_index
-    from advisor.knowledge import load_knowledge
-    from advisor.settings import Settings
-    from tests.conftest import FakeEmbeddings
-
-    class Slow(FakeEmbeddings):
-        def embed_documents(self, texts, progress=False):
-            print("embedding", flush=True)
-            time.sleep(60)
-            return super().embed_documents(texts)
-
-    settings = Settings.from_env()
-    build_index(settings, load_knowledge(settings), Slow(size=32), rebuild=True)
-    """
-)
-
-
 def test_build_killed_half_way_leaves_the_old_build_serving(settings, knowledge, fake_embeddings) -> None:
     build_index(settings, knowledge, fake_embeddings)
     before = _current(settings, fake_embeddings)
     expected = [h.chunk_id for h in search(open_index(settings, fake_embeddings), "regie", k=5)]
     process = subprocess.Popen(
-        [sys.executable, "-c", _SLOW_REBUILD], cwd=REPO, stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "tests.slow_rebuild"], cwd=REPO, stdout=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     try:

@@ -112,27 +112,6 @@ def test_bad_queries_are_refused(settings, knowledge, fake_embeddings) -> None:
             search(handle, query)
 
 
-_SLOW_REBUILD = textwrap.dedent(
-    """
-    import sys, time
-    from pathlib import Path
-    from advisor.index import build_index
-    from advisor.knowledge import load_knowledge
-    from advisor.settings import Settings
-    from tests.conftest import FakeEmbeddings
-
-    class Slow(FakeEmbeddings):
-        def embed_documents(self, texts, progress=False):
-            print("embedding", flush=True)
-            time.sleep(60)
-            return super().embed_documents(texts)
-
-    settings = Settings(index_dir=Path(sys.argv[1]), cache_dir=Path(sys.argv[1]) / "cache")
-    build_index(settings, load_knowledge(settings), Slow(size=32), rebuild=True)
-    """
-)
-
-
 def test_rebuild_killed_half_way_leaves_the_old_index_serving(settings, knowledge, fake_embeddings) -> None:
     build_index(settings, knowledge, fake_embeddings)
     folder = model_dir(settings, fake_embeddings)
@@ -140,7 +119,7 @@ def test_rebuild_killed_half_way_leaves_the_old_index_serving(settings, knowledg
     expected = [h.chunk_id for h in search(open_index(settings, fake_embeddings), "regie", k=5)]
     repo = Path(__file__).resolve().parent.parent
     process = subprocess.Popen(
-        [sys.executable, "-c", _SLOW_REBUILD, str(settings.index_dir)],
+        [sys.executable, "-m", "tests.slow_rebuild"],
         cwd=repo, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(repo)},
     )
     try:
