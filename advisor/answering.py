@@ -14,7 +14,7 @@ import functools
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from advisor.citations import Checked, Citation, check_citations, words
@@ -26,7 +26,7 @@ from advisor.judges import cosine
 from advisor.logs import redact_secrets
 from advisor.prompts import render
 from advisor.retrieval import Filters, RetrievalTrace, detect_language, wants_examples
-from advisor.safety import OutputGuard, defuse, instruction_sentences, new_canary, screen
+from advisor.safety import OutputGuard, new_canary, screen
 from advisor.search import Hit, check_query
 
 if TYPE_CHECKING:
@@ -227,8 +227,8 @@ class AnswerEngine:
         timings: dict[str, float] = {}
         notices: list[str] = []
 
-        screened = screen(question)
-        if screened.injection and self.screen_questions:
+        screened = screen(question) if self.screen_questions else None
+        if screened and screened.injection:
             notices.append(INJECTION_NOTICES[language])
             history = [t for t in history if t["role"] == "assistant" or not screen(t["content"]).injection]
             if not screened.question:
@@ -265,7 +265,6 @@ class AnswerEngine:
             extra = [h for h in retriever.retrieve(query, k=CASE_HITS, filters=Filters(cases_only=True))
                      if h.chunk_id not in seen]
             hits = hits[: k - len(extra[:CASE_HITS])] + extra[:CASE_HITS]
-        hits = [replace(h, text=defuse(h.text)) if instruction_sentences(h.text) else h for h in hits]
         timings["retrieve"] = (time.perf_counter() - mark) * 1000
         yield "sources", hits
 

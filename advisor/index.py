@@ -192,19 +192,6 @@ def _up_to_date(store: IndexStore, key: str, build: str | None, expected: dict) 
     return all(getattr(manifest, name) == value for name, value in expected.items())
 
 
-def _damage(store: IndexStore, key: str, build: str, embeddings: Embeddings, manifest: Manifest) -> str | None:
-    """Why the build cannot serve although its manifest is fine (a truncated or missing store), or None."""
-    try:
-        _, count, close = store.open(key, build, embeddings)
-    except IndexUnavailableError:
-        raise
-    except Exception as error:  # Chroma raises many types for a damaged store
-        return f"{type(error).__name__}: {error}"
-    close()
-    expected = manifest.counts.get("chunks")
-    return None if count == expected else f"it holds {count} chunks, its manifest says {expected}"
-
-
 def is_up_to_date(settings: Settings, knowledge: Knowledge, embeddings: Embeddings) -> bool:
     store, key = store_for(settings), model_key(fingerprint_of(embeddings))
     return _up_to_date(store, key, store.current(key), expected_manifest_fields(knowledge, embeddings))
@@ -226,11 +213,11 @@ def build_index(
     with store.build_lock(key) as renew:
         previous = store.current(key)
         if not rebuild and _up_to_date(store, key, previous, expected):
-            manifest = _read_manifest(store, key, previous)
-            damage = _damage(store, key, previous, embeddings, manifest)
-            if damage is None:
-                return manifest, False
-            log.warning("the current index is damaged (%s); building it anew", damage)
+            try:  # the manifest is fine; the store behind it must open and hold every chunk too
+                open_index(settings, embeddings).close()
+                return _read_manifest(store, key, previous), False
+            except IndexCorruptError as damage:
+                log.warning("the current index is damaged; building it anew (%s)", damage)
         started = time.perf_counter()
         build = store.new_build(key)
         chunks = list(knowledge.chunks)

@@ -30,6 +30,7 @@ from advisor.index import IndexHandle, IndexUnavailableError
 from advisor.knowledge import Knowledge
 from advisor.lexical import LexicalIndex
 from advisor.rerank import Reranker
+from advisor.safety import defuse
 from advisor.search import Hit, check_query
 
 _SITUATION_WORDS = re.compile(r"\b(we|wij|onze?|ons|our|we're|us|mijn|my)\b", re.IGNORECASE)
@@ -136,10 +137,11 @@ class HybridRetriever(BaseRetriever):
     def from_index(cls, handle: IndexHandle, knowledge: Knowledge, analyser: DutchAnalyser,
                    english_stopwords: frozenset[str] = frozenset(), vocabulary: dict | None = None,
                    **kwargs: Any) -> HybridRetriever:
-        """Build the lexical side once, from the documents stored in the collection itself."""
+        """Build the lexical side once, from the documents stored in the collection itself. Sentences that try to
+        instruct a language model (a poisoned document) are dropped here, so nothing downstream quotes or sees them."""
         stored = handle.collection.get(include=["documents", "metadatas"])
         chunks = {
-            cid: ChunkInfo(cid, text, meta)
+            cid: ChunkInfo(cid, defuse(text), meta)
             for cid, text, meta in zip(stored["ids"], stored["documents"], stored["metadatas"])
         }
         ids = list(chunks)

@@ -10,7 +10,7 @@ Three layers, each simple enough to test on its own:
 1. ``screen`` drops the parts of a question that try to change, reveal or bypass the instructions (override,
    reveal, own-knowledge, role-play). What remains is answered as usual; if nothing remains, the advisor says
    politely what it does. Questions of the evaluation sets never trigger it (tested).
-2. ``instruction_sentences`` finds sentences inside retrieved passages that instruct a model (indirect
+2. ``instruction_sentences`` finds sentences in the stored passages that instruct a model (indirect
    injection through a poisoned document). They are never quoted and never shown to an LLM. No sentence of the
    report triggers it (tested).
 3. ``OutputGuard`` withholds an LLM answer that repeats the secret canary of its system prompt or a run of the

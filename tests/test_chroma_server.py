@@ -7,7 +7,6 @@ import http.client
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,16 +32,10 @@ from advisor.search import search
 from advisor.service import Advisor
 from advisor.settings import Settings
 from advisor.stores import server_store
-from tests.conftest import FakeEmbeddings
+from tests.conftest import FakeEmbeddings, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMA = Path(sys.executable).parent / "chroma"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _heartbeat(port: int) -> bool:
@@ -85,7 +78,7 @@ def running_chroma(data: Path, port: int) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Chroma server on a free loopback port for this module."""
-    with running_chroma(tmp_path_factory.mktemp("chroma-server"), _free_port()) as url:
+    with running_chroma(tmp_path_factory.mktemp("chroma-server"), free_port()) as url:
         yield url
 
 
@@ -222,7 +215,7 @@ def test_damaged_builds_on_the_server_are_detected(settings, knowledge, fake_emb
 
 
 def test_unreachable_server_says_how_to_start_it(monkeypatch, knowledge, fake_embeddings) -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     monkeypatch.setenv("ADVISOR_CHROMA_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("ADVISOR_CHROMA_TOKEN", "s3cret-token")
     settings = Settings.from_env()
@@ -286,7 +279,7 @@ def test_a_server_that_goes_away_mid_run_is_a_clear_error_and_recovers(tmp_path,
                                                                        fake_embeddings, capsys) -> None:
     from advisor.cli import main
 
-    port = _free_port()
+    port = free_port()
     monkeypatch.setenv("ADVISOR_CHROMA_URL", f"http://127.0.0.1:{port}")
     settings = Settings.from_env()
     with running_chroma(tmp_path / "own-server", port):

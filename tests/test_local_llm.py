@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import urllib.request
 import pytest
 
 from advisor.local_llm import LocalModelUnavailable, assemble_model
+from tests.conftest import free_port
 
 
 def _parts(tmp_path, chunks: list[bytes]):
@@ -80,17 +80,11 @@ def test_local_model_answers_in_the_right_language_with_checked_citations(llm_ad
                for sentence in sentences(answer.text) if len(sentence.split()) >= 5)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def llama_server(llm_advisor, real_settings):
     from advisor.local_llm import assemble_model
 
-    port = _free_port()
+    port = free_port()
     model = assemble_model(real_settings.cache_dir)
     process = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1", "--port", str(port),

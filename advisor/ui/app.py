@@ -52,7 +52,7 @@ def query_error_text(error: QueryError, words: dict) -> str:
     """The user's-language message for a question that cannot be searched."""
     if error.code == "too_long":
         return words["too_long"].format(n=error.length, max=MAX_QUERY_CHARS)
-    return words.get(error.code, words["empty"] if error.code == "not_text" else str(error))
+    return words.get(error.code, str(error))  # "empty" and "binary" are translated
 
 
 def parse_history(history_json: str | None) -> list[dict]:
@@ -168,18 +168,15 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
                         yield messages, gr.update(), "", history_turns, gr.update(), "", gr.update()
                     else:
                         answer: Answer = value
-            except QueryError as error:
-                messages[-1] = {"role": "assistant", "content": query_error_text(error, words)}
-                yield messages, "", "", history_turns, gr.update(), "", gr.update()
-                return
-            except IndexProblem as error:  # the index is missing, damaged or its server is down: say what to do
-                log.error("answering failed: %s", describe_error(error))
-                messages[-1] = {"role": "assistant", "content": str(error)}
-                yield messages, "", "", history_turns, gr.update(), "", gr.update()
-                return
             except Exception as error:  # never a traceback in the page; the log has the type, not the question
-                log.error("answering failed: %s", describe_error(error))
-                messages[-1] = {"role": "assistant", "content": words["failed"].format(kind=type(error).__name__)}
+                if isinstance(error, QueryError):
+                    failure = query_error_text(error, words)
+                else:
+                    log.error("answering failed: %s", describe_error(error))
+                    # an index that is missing, damaged or whose server is down says what to do
+                    failure = str(error) if isinstance(error, IndexProblem) else words["failed"].format(
+                        kind=type(error).__name__)
+                messages[-1] = {"role": "assistant", "content": failure}
                 yield messages, "", "", history_turns, gr.update(), "", gr.update()
                 return
             log.info("ask %s: %s by %s in %.0f ms", loggable(text), answer.kind, answer.generator,
@@ -367,7 +364,7 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
             try:
                 history = parse_history(history_json)
                 answer = advisor.answer(text, history, generator_id or None)
-            except (QueryError, ValueError, IndexProblem) as error:
+            except (ValueError, IndexProblem) as error:  # a QueryError or a malformed history; no usable index
                 raise gr.Error(str(error), print_exception=False) from None
             except Exception as error:
                 log.error("api ask failed: %s", describe_error(error))
