@@ -170,6 +170,18 @@ class AnswerEngine:
                 names |= set(analyser.terms(name))
         return frozenset(names)
 
+    @functools.cached_property
+    def _domain(self) -> tuple[frozenset[str], ...]:
+        """Analysed phrases of the report's own vocabulary: glossary, forms, partners, themes and case names."""
+        retriever = self.advisor.retriever
+        analyser = retriever.analyser
+        texts = [*analyser.abbreviations, *(p for values in analyser.abbreviations.values() for p in values)]
+        texts += [p for group in analyser.synonym_groups for p in (*group.get("nl", []), *group.get("en", []))]
+        texts += [n for card in self.advisor.knowledge.cases for n in (*card.places, *card.aliases, card.title)]
+        phrases = {frozenset(analyser.terms(text)) for text in texts}
+        phrases |= {p for group in (*retriever.attributes.values(), *retriever.theme_phrases.values()) for p in group}
+        return tuple(p for p in phrases if p)
+
     # -- stages -----------------------------------------------------------------------------------------
 
     def _supports(self, sentence: str, hit: Hit) -> bool:
@@ -269,7 +281,7 @@ class AnswerEngine:
         yield "sources", hits
 
         decision = self.gate.check(question if not history else query, hits, trace, retriever.analyser,
-                                   retriever.lexical, self.advisor.knowledge.report, self._names)
+                                   retriever.lexical, self.advisor.knowledge.report, self._names, self._domain)
         if not decision.covered:
             yield "answer", self._refusal(question, query, language, hits, generator, timings, started, notices,
                                           decision)

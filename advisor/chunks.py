@@ -36,12 +36,12 @@ class Chunk:
     theme: str | None
     case_id: str | None
     case_title: str | None
+    chapter_title: str = ""
 
     @property
     def header(self) -> str:
         """The context line prepended to the text before embedding."""
-        head = f"{self.section} {self.section_title}"
-        return f"{head} — {self.case_title}" if self.case_title else head
+        return context_line(self.section, self.section_title, self.chapter_title, self.case_title)
 
     @property
     def embed_text(self) -> str:
@@ -52,6 +52,19 @@ class Chunk:
         data = asdict(self)
         del data["text"], data["chunk_id"]
         return {key: ("" if value is None else value) for key, value in data.items()}
+
+
+def context_line(section: str, section_title: str, chapter_title: str = "", case_title: str | None = None) -> str:
+    """Where a chunk sits: "Thema: Sociale zekerheid › 5.5 Conclusies", "14.2 Sociale zekerheid — <case>".
+
+    The chapter title goes first outside chapter 14, so that a section titled only "Conclusies" still says
+    which theme it concludes."""
+    head = f"{section} {section_title}"
+    if case_title:
+        return f"{head} — {case_title}"
+    if chapter_title and "." in section and chapter_title != section_title:
+        return f"{chapter_title} › {head}"
+    return head
 
 
 def chunk_id(source: str, section_id: str, text: str) -> str:
@@ -126,6 +139,7 @@ def chunk_report(report: str, sections: list[Section], cards: list[CaseCard], ma
                     theme=section.theme,
                     case_id=card.id if card else None,
                     case_title=card.title if card else None,
+                    chapter_title=section.chapter_title,
                 )
             )
     return chunks

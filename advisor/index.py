@@ -59,7 +59,7 @@ from advisor.settings import Settings
 
 log = logging.getLogger(__name__)
 COLLECTION = "report-chunks"
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2  # 2: the embedded context line names the chapter
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 _BATCH = 64

@@ -26,6 +26,7 @@ from pydantic import ConfigDict
 
 from advisor.analysis import DutchAnalyser, fold
 from advisor.cases import filter_cases
+from advisor.chunks import context_line
 from advisor.index import IndexHandle, IndexUnavailableError
 from advisor.knowledge import Knowledge
 from advisor.lexical import LexicalIndex
@@ -86,6 +87,7 @@ class FusionConfig:
     example_boost: float = 1.0
     attribute_boost: float = 2.0  # a case whose partners or forms the question names (rarer ones count more)
     mention_links: bool = True
+    general_boost: float = 0.3  # chunks of the general chapters, for a question naming no theme, case or example
     per_parent: int = 1  # chunks of one case or section before the others get their turn
 
 
@@ -114,6 +116,7 @@ class RetrievalTrace:
     named_cases: list[str] = field(default_factory=list)
     named_attributes: list[str] = field(default_factory=list)
     wants_examples: bool = False
+    general: bool = False  # names no theme, no case and asks for no example
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -129,6 +132,7 @@ class HybridRetriever(BaseRetriever):
     chunks: dict[str, ChunkInfo]
     english_stopwords: frozenset[str]
     attributes: dict[str, list[frozenset[str]]] = {}  # "partner:ggd" -> analysed phrases naming it
+    theme_phrases: dict[str, list[frozenset[str]]] = {}  # "verkeer" -> analysed phrases naming the theme
     config: FusionConfig = FusionConfig()
     reranker: Reranker | None = None
     k: int = 5
@@ -149,6 +153,8 @@ class HybridRetriever(BaseRetriever):
         lexical = LexicalIndex.build(analyser, ids, texts)
         return cls(handle=handle, knowledge=knowledge, analyser=analyser, lexical=lexical, chunks=chunks,
                    english_stopwords=english_stopwords, attributes=attribute_phrases(vocabulary or {}, analyser),
+                   theme_phrases={theme: [frozenset(analyser.terms(p)) for p in phrases]
+                                  for theme, phrases in ((vocabulary or {}).get("themes") or {}).items()},
                    **kwargs)
 
     # -- the stages -------------------------------------------------------------------------------------
@@ -204,6 +210,11 @@ class HybridRetriever(BaseRetriever):
                     named[key] = math.log(len(self.knowledge.cases) / having) / math.log(len(self.knowledge.cases))
         return named
 
+    def named_themes(self, query: str) -> list[str]:
+        """Themes the question names ('verkeer', 'nightlife', 'uitkeringsfraude')."""
+        terms = set(self.analyser.terms(query))
+        return [theme for theme, phrases in self.theme_phrases.items() if any(p and p <= terms for p in phrases)]
+
     def retrieve(self, query: str, k: int | None = None, filters: Filters | None = None,
                  trace: RetrievalTrace | None = None) -> list[Hit]:
         """The ``k`` best chunks for the question, fused from both sides, within the filters."""
@@ -250,6 +261,12 @@ class HybridRetriever(BaseRetriever):
                 scores[cid] = scores.get(cid, 0.0) + boost * unit
         if cfg.mention_links and trace.wants_examples:
             self._add_mentioned_cases(scores, allowed, unit)
+        trace.general = not (trace.named_cases or trace.wants_examples or self.named_themes(query))
+        if cfg.general_boost and trace.general:
+            for cid in scores:
+                meta = self.chunks[cid].meta
+                if not meta.get("theme") and not meta.get("case_id"):
+                    scores[cid] += cfg.general_boost * unit
         ranked = diversify(sorted(scores, key=lambda cid: -scores[cid]), self._parent, cfg.per_parent)
         ranked = ranked[: max(k, cfg.candidates)]
         hits = [self._hit(rank, cid, scores[cid]) for rank, cid in enumerate(ranked, start=1)]
@@ -340,5 +357,5 @@ def phrase(text: str) -> str:
 
 
 def _header(meta: dict[str, Any]) -> str:
-    head = f"{meta.get('section', '')} {meta.get('section_title', '')}"
-    return f"{head} — {meta['case_title']}" if meta.get("case_title") else head
+    return context_line(meta.get("section", ""), meta.get("section_title", ""), meta.get("chapter_title", ""),
+                        meta.get("case_title") or None)

@@ -58,6 +58,17 @@ def test_embedded_text_carries_section_and_case(knowledge) -> None:
     assert "" not in [v for v in chunk.metadata().values() if v is None]
 
 
+def test_the_context_line_names_the_chapter_of_a_theme_section(knowledge) -> None:
+    conclusions = next(c for c in knowledge.chunks if c.section == "5.5")
+    assert conclusions.section_title == "Conclusies"
+    assert conclusions.header == "Thema: Sociale zekerheid › 5.5 Conclusies"
+    assert conclusions.metadata()["chapter_title"] == "Thema: Sociale zekerheid"
+    intro = next(c for c in knowledge.chunks if c.section == "12")
+    assert intro.header == "12 Conclusies"  # a chapter's own text does not repeat its title
+    case = next(c for c in knowledge.chunks if c.case_id)
+    assert "›" not in case.header
+
+
 def test_too_small_a_limit_is_refused(knowledge) -> None:
     with pytest.raises(ValueError, match="max_chars"):
         chunk_report(knowledge.report, list(knowledge.sections), list(knowledge.cases), 50)

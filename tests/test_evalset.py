@@ -37,7 +37,7 @@ def dev_items() -> list[EvalItem]:
 
 
 @pytest.mark.parametrize("name", ["dev.jsonl", "test.jsonl", "holdout_unanswerable.jsonl",
-                                  "holdout2_unanswerable.jsonl"])
+                                  "holdout2_unanswerable.jsonl", "holdout3.jsonl"])
 def test_file_is_valid(name, knowledge, ngrams) -> None:
     items = load_items(EVAL / name)
     assert validate_items(items, knowledge, ngrams) == []
@@ -45,10 +45,10 @@ def test_file_is_valid(name, knowledge, ngrams) -> None:
 
 
 def test_ids_and_questions_are_unique_across_all_files(test_items, dev_items) -> None:
-    holdouts = load_items(EVAL / "holdout_unanswerable.jsonl") + load_items(EVAL / "holdout2_unanswerable.jsonl")
-    items = test_items + dev_items + holdouts
+    unanswerable = load_items(EVAL / "holdout_unanswerable.jsonl") + load_items(EVAL / "holdout2_unanswerable.jsonl")
+    items = test_items + dev_items + unanswerable + load_items(EVAL / "holdout3.jsonl")
     assert len({i.id for i in items}) == len(items) and len({i.question for i in items}) == len(items)
-    assert {i.type for i in holdouts} == {"unanswerable"}
+    assert {i.type for i in unanswerable} == {"unanswerable"}
 
 
 def test_sizes_and_types(test_items, dev_items) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import yaml
 from langchain_core.documents import Document
@@ -85,6 +87,36 @@ def test_example_questions_prefer_case_chunks(retriever) -> None:
     plain = retriever.retrieve("samenwerking sociale recherche gemeenten", k=10)
     examples = retriever.retrieve("voorbeelden van samenwerking sociale recherche gemeenten", k=10)
     assert sum(bool(h.case_id) for h in examples) >= sum(bool(h.case_id) for h in plain)
+
+
+@pytest.mark.parametrize(("question", "themes", "general"), [
+    ("Wat maakt dat een samenwerking slaagt?", [], True),
+    ("What helps an enforcement partnership succeed?", [], True),
+    ("Wat maakt samenwerking bij verkeershandhaving succesvol?", ["verkeer"], False),
+    ("How do partners share costs in nightlife enforcement?", ["horeca"], False),
+    ("Welke aanpak helpt tegen uitkeringsfraude?", ["sociale_zekerheid"], False),
+    ("Hoe werkt de samenwerking in Venlo?", [], False),  # names a case
+    ("Geef voorbeelden van een convenant.", [], False),  # asks for examples
+])
+def test_a_question_naming_no_theme_case_or_example_is_general(retriever, question, themes, general) -> None:
+    assert retriever.named_themes(question) == themes
+    trace = RetrievalTrace()
+    retriever.retrieve(question, k=5, trace=trace)
+    assert trace.general is general
+
+
+def test_general_questions_lean_towards_the_general_chapters(retriever) -> None:
+    question = "Wat maakt dat een samenwerking slaagt?"
+    retriever_off = retriever.model_copy(update={"config": replace(retriever.config, general_boost=0.0)})
+    on, off = retriever.retrieve(question, k=10), retriever_off.retrieve(question, k=10)
+
+    def general_share(hits):
+        return sum(not h.theme and not h.case_id for h in hits)
+
+    assert general_share(on) > general_share(off)
+    themed = "Wat maakt samenwerking bij verkeershandhaving succesvol?"
+    assert [h.chunk_id for h in retriever.retrieve(themed, k=10)] == \
+        [h.chunk_id for h in retriever_off.retrieve(themed, k=10)]
 
 
 def test_theme_passage_naming_cases_brings_their_cards(retriever, knowledge) -> None:

@@ -52,3 +52,29 @@ def test_filters_on_the_real_index(real_advisor) -> None:
     assert hits and {h.case_id for h in hits} == {case.id}
     with pytest.raises(KeyError):
         real_advisor.search("politie", filters=Filters(case_id="no-such-case"))
+
+
+@pytest.mark.parametrize("question", [
+    "Who won the football world cup in 2010?",
+    "How do I renew my passport?",
+    "Write me a poem about the sea",
+    "Wat is de hoofdstad van Frankrijk?",
+])
+def test_questions_far_from_the_report_are_refused_as_off_topic(real_advisor, question) -> None:
+    answer = real_advisor.answer(question)
+    assert answer.refused and answer.gate == "off_topic" and not answer.citations
+
+
+def test_the_reports_vocabulary_keeps_a_weakly_similar_english_question_in(real_advisor) -> None:
+    """English questions score lower against Dutch passages; one that speaks of enforcement cooperation (the
+    glossary's words) is answered even below the similarity threshold, as long as it is above the floor."""
+    from advisor.retrieval import RetrievalTrace
+
+    question = "What external factors influence whether enforcement cooperation succeeds?"
+    trace = RetrievalTrace()
+    real_advisor.retriever.retrieve(question, k=6, trace=trace)
+    similarity = max(trace.dense_similarity.values())
+    gate = real_advisor.engine.gate
+    assert gate.floor_similarity <= similarity < gate.min_similarity + 0.02
+    answer = real_advisor.answer(question)
+    assert not answer.refused and answer.citations
