@@ -212,6 +212,9 @@ def cmd_serve(advisor: Advisor, args: argparse.Namespace) -> int:
     from advisor.ui.serve import launch
 
     configure_logging(logging.INFO)  # questions appear only as length and digest unless ADVISOR_LOG_QUESTIONS=1
+    if not advisor.index_is_current():
+        print("Note: the index was built from an older corpus or chunker; it serves as it is. Run `advisor index` "
+              "(or `make run`) to bring it up to date.", file=sys.stderr, flush=True)
     print(f"The advisor is starting at http://{args.host}:{args.port} (Ctrl+C stops it).", flush=True)
     launch(advisor, host=args.host, port=args.port, ready=lambda: print(
         f"Ready: open http://{args.host}:{args.port} in your browser.", flush=True))

@@ -17,7 +17,7 @@ import yaml
 from advisor.analysis import DutchAnalyser, read_word_list
 from advisor.cases import CaseCard, filter_cases
 from advisor.embeddings import SentenceTransformerEmbeddings, get_embeddings
-from advisor.index import IndexHandle, Manifest, build_index, open_index
+from advisor.index import IndexHandle, Manifest, build_index, is_up_to_date, open_index
 from advisor.knowledge import Knowledge, load_knowledge
 from advisor.retrieval import Filters, HybridRetriever, RetrievalTrace
 from advisor.search import Hit
@@ -143,6 +143,10 @@ class Advisor:
             with self._lock:
                 self._index = self._retriever = None
         return manifest, built
+
+    def index_is_current(self) -> bool:
+        """Was the index built from this corpus, with this chunker and this model? An older one still serves."""
+        return is_up_to_date(self.settings, self.knowledge, self.embeddings)
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None,
                trace: RetrievalTrace | None = None) -> list[Hit]:

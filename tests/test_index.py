@@ -52,6 +52,24 @@ def test_second_build_is_a_no_op_until_something_changes(settings, knowledge, fa
     assert not first.exists() and second.exists()
 
 
+def test_an_index_from_an_older_chunker_serves_but_is_not_current(settings, knowledge, fake_embeddings,
+                                                                     monkeypatch, capsys) -> None:
+    from advisor.cli import cmd_serve
+
+    build_index(settings, knowledge, fake_embeddings)
+    advisor = Advisor(settings, embeddings=fake_embeddings)
+    assert advisor.index_is_current()
+    monkeypatch.setattr("advisor.index.CHUNKER_VERSION", 99)
+    assert not advisor.index_is_current()
+    assert advisor.search("centrumgemeente", k=1)  # it still serves
+    monkeypatch.setattr("advisor.ui.serve.launch", lambda *args, **kwargs: None)
+    args = type("Args", (), {"host": "127.0.0.1", "port": 0})()
+    assert cmd_serve(advisor, args) == 0
+    assert "Run `advisor index`" in capsys.readouterr().err
+    _, built = build_index(settings, knowledge, fake_embeddings)  # `advisor index` (first step of `make run`)
+    assert built and advisor.index_is_current()
+
+
 def test_filters_restrict_hits(settings, knowledge, fake_embeddings) -> None:
     build_index(settings, knowledge, fake_embeddings)
     handle = open_index(settings, fake_embeddings)
