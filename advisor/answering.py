@@ -11,27 +11,30 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import logging
 import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from advisor.answerability import MIN_YES, AnswerabilityJudge, LocalAnswerabilityJudge
 from advisor.citations import Checked, Citation, check_citations, words
 from advisor.conversation import SMALLTALK_REPLIES, smalltalk_kind, standalone_query
 from advisor.extractive import FRAMING, compose, pick_sentences
 from advisor.gate import EvidenceGate, GateDecision
 from advisor.generators import EXTRACTIVE, chat_model_for
 from advisor.judges import cosine
-from advisor.logs import redact_secrets
+from advisor.logs import describe_error, redact_secrets
 from advisor.prompts import render
-from advisor.retrieval import Filters, RetrievalTrace, detect_language, wants_examples
+from advisor.retrieval import Filters, RetrievalTrace, describes_own_situation, detect_language, wants_examples
 from advisor.safety import OutputGuard, new_canary, screen
 from advisor.search import Hit, check_query
 
 if TYPE_CHECKING:
     from advisor.service import Advisor
 
+log = logging.getLogger(__name__)
 LANGUAGE_NAMES = {"nl": "Dutch (Nederlands)", "en": "English"}
 REFUSALS = {
     "nl": "Het rapport behandelt deze vraag niet.",
@@ -116,7 +119,8 @@ def refusal_text(language: str, decision: GateDecision | None, suggestions: tupl
                    "after_report": " It dates from March 2008 and cannot say what happened since.",
                    "contact_details": " It gives no contact details.",
                    "survey": " It reports no surveys or satisfaction figures.",
-                   "office_holder": " It does not say who held which office."}
+                   "office_holder": " It does not say who held which office.",
+                   "not_in_sources": " The passages closest to it do not give this information."}
         text = "The report *Samenwerken, daar zit muziek in* (March 2008) does not cover this question."
         near = "Nearest topics the report does cover:"
     else:
@@ -125,7 +129,8 @@ def refusal_text(language: str, decision: GateDecision | None, suggestions: tupl
                    "after_report": " Het dateert van maart 2008 en kan niet zeggen wat er sindsdien gebeurde.",
                    "contact_details": " Het geeft geen contactgegevens.",
                    "survey": " Het bevat geen enquêtes of tevredenheidscijfers.",
-                   "office_holder": " Het zegt niet wie welk ambt bekleedde."}
+                   "office_holder": " Het zegt niet wie welk ambt bekleedde.",
+                   "not_in_sources": " De passages die er het dichtst bij liggen, geven deze informatie niet."}
         text = "Het rapport *Samenwerken, daar zit muziek in* (maart 2008) behandelt deze vraag niet."
         near = "Wat het rapport wel behandelt en hier het dichtst bij ligt:"
     text += reasons.get(decision.reason if decision else "", "")
@@ -145,9 +150,11 @@ def _sources_block(hits: list[Hit]) -> str:
 class AnswerEngine:
     """Everything between a question and an ``Answer``; it keeps only the passage vectors it has computed."""
 
-    def __init__(self, advisor: Advisor, gate: EvidenceGate | None = None, screen_questions: bool = True) -> None:
+    def __init__(self, advisor: Advisor, gate: EvidenceGate | None = None, screen_questions: bool = True,
+                 judge: AnswerabilityJudge | None = None) -> None:
         self.advisor = advisor
         self.gate = gate or EvidenceGate()
+        self.judge = judge  # the local model's yes/no check of the passages; made when first needed
         self.screen_questions = screen_questions  # off only to test how a model itself resists injection
         self._vectors: dict[str, list[float]] = {}  # chunk id -> passage embedding (passages never change)
         self.canary = new_canary()  # in the LLM's system prompt; an answer that repeats it is withheld
@@ -181,6 +188,20 @@ class AnswerEngine:
         phrases = {frozenset(analyser.terms(text)) for text in texts}
         phrases |= {p for group in (*retriever.attributes.values(), *retriever.theme_phrases.values()) for p in group}
         return tuple(p for p in phrases if p)
+
+    def _answerability_judge(self, generator: str) -> AnswerabilityJudge | None:
+        """The judge for this answer, or None: by default only when the local model answers (it is loaded then),
+        with ADVISOR_ANSWER_CHECK=always for every generator, never with =off."""
+        mode = self.advisor.settings.answer_check
+        if mode == "off" or (mode == "local" and generator != "local"):
+            return None
+        if self.judge is None:
+            from advisor.local_llm import assemble_model
+
+            settings = self.advisor.settings
+            self.judge = LocalAnswerabilityJudge(str(assemble_model(settings.cache_dir)), settings.prompts_dir,
+                                                 settings.llm_threads)
+        return self.judge
 
     # -- stages -----------------------------------------------------------------------------------------
 
@@ -286,6 +307,13 @@ class AnswerEngine:
             yield "answer", self._refusal(question, query, language, hits, generator, timings, started, notices,
                                           decision)
             return
+        mark = time.perf_counter()
+        p_yes = self._yes_probability(question if not history else query, hits, generator)
+        timings["check"] = (time.perf_counter() - mark) * 1000
+        if p_yes is not None and p_yes < MIN_YES:
+            yield "answer", self._refusal(question, query, language, hits, generator, timings, started, notices,
+                                          GateDecision(False, "not_in_sources", decision.similarity, f"{p_yes:.3f}"))
+            return
 
         mark = time.perf_counter()
         if chat_model is not None:
@@ -328,6 +356,20 @@ class AnswerEngine:
         timings["total"] = (time.perf_counter() - started) * 1000
         yield "answer", Answer(question, query, language, checked.text, False, checked.citations, generator, timings,
                                (), checked.unsupported, tuple(notices), tuple(hits), "answer", "covered")
+
+    def _yes_probability(self, question: str, hits: list[Hit], generator: str) -> float | None:
+        """The judge's probability that the passages answer the question; None when there is no judge or it
+        fails (a missing model or a broken backend must not stop an answer: the rule gate has already passed).
+        Advice questions are not checked: the report answers them with its general recommendations and cases,
+        not with one specific fact the passages either give or not."""
+        if describes_own_situation(question):
+            return None
+        try:
+            judge = self._answerability_judge(generator)
+            return judge.yes_probability(question, [h.text for h in hits]) if judge else None
+        except Exception as error:
+            log.warning("the answerability check was skipped: %s", describe_error(error))
+            return None
 
     def _refusal(self, question: str, query: str, language: str, hits: list[Hit], generator: str,
                  timings: dict[str, float], started: float, notices: list[str], decision: GateDecision) -> Answer:

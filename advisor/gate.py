@@ -1,6 +1,6 @@
 """The evidence gate before generation: does the report cover this question at all?
 
-Calibrated on eval/dev.jsonl (docs/answers.md has the figures). Three rules, each a reason to refuse:
+Calibrated on eval/dev.jsonl (docs/answers.md has the figures). Four rules, each a reason to refuse:
 
 1. **Off-topic:** the best dense similarity of any passage is below ``min_similarity`` (e5 similarities are
    compressed: on dev, answerable questions scored 0.79-0.92, the off-topic ones below 0.80) and the question uses

@@ -322,7 +322,12 @@ class HybridRetriever(BaseRetriever):
 
 def wants_examples(question: str) -> bool:
     """Asks for examples, or describes the asker's own situation (advice questions are answered with cases too)."""
-    return bool(_EXAMPLE_WORDS.search(question) or _SITUATION_WORDS.search(question))
+    return bool(_EXAMPLE_WORDS.search(question) or describes_own_situation(question))
+
+
+def describes_own_situation(question: str) -> bool:
+    """'We are a small municipality ...', 'Onze partners ...': a request for advice rather than for a fact."""
+    return bool(_SITUATION_WORDS.search(question))
 
 
 def attribute_phrases(vocabulary: dict, analyser: DutchAnalyser) -> dict[str, list[frozenset[str]]]:

@@ -23,6 +23,9 @@ def _default_cache_dir(env: Mapping[str, str]) -> Path:
     return Path(base) / "handhaving-advisor"
 
 
+ANSWER_CHECKS = ("local", "always", "off")
+
+
 @dataclass(frozen=True)
 class Settings:
     corpus_dir: Path = PROJECT_ROOT / "corpus"
@@ -36,6 +39,7 @@ class Settings:
     extra_generators: tuple[str, ...] = ()  # e.g. ("openai:qwen@http://127.0.0.1:8080/v1",), shown in the UI
     llm_timeout_s: float = 120.0
     llm_threads: int = 2
+    answer_check: str = "local"  # the local model checks the passages first: "local" (when it answers), "always", "off"
     feedback_file: Path | None = None  # default: <cache_dir>/feedback.jsonl
     chroma_url: str | None = None  # e.g. "http://127.0.0.1:8000": index on a Chroma server instead of index_dir
     chroma_token: str | None = field(default=None, repr=False)  # sent as a bearer token; never shown or logged
@@ -68,7 +72,8 @@ class Settings:
         """Defaults overridden by ADVISOR_CORPUS_DIR, ADVISOR_INDEX_DIR, ADVISOR_PROMPTS_DIR, ADVISOR_CACHE_DIR,
         ADVISOR_EMBEDDING_MODEL, ADVISOR_CHUNK_SIZE, ADVISOR_GENERATOR, ADVISOR_GENERATORS (comma-separated extra
         generator ids), ADVISOR_LLM_TIMEOUT (seconds), ADVISOR_LLM_THREADS, ADVISOR_CHROMA_URL (a Chroma server
-        instead of the local index folder) and ADVISOR_CHROMA_TOKEN (a bearer token for that server)."""
+        instead of the local index folder), ADVISOR_CHROMA_TOKEN (a bearer token for that server) and
+        ADVISOR_ANSWER_CHECK (local, always or off: when the local model checks the passages before answering)."""
         env = os.environ if env is None else env
         settings = cls(cache_dir=_default_cache_dir(env))
         paths = {"corpus_dir": "ADVISOR_CORPUS_DIR", "index_dir": "ADVISOR_INDEX_DIR",
@@ -84,6 +89,11 @@ class Settings:
             changes["chroma_token"] = env["ADVISOR_CHROMA_TOKEN"]
         if env.get("ADVISOR_GENERATOR"):
             changes["generator"] = env["ADVISOR_GENERATOR"]
+        if env.get("ADVISOR_ANSWER_CHECK"):
+            if env["ADVISOR_ANSWER_CHECK"] not in ANSWER_CHECKS:
+                raise ValueError(f"ADVISOR_ANSWER_CHECK must be one of {', '.join(ANSWER_CHECKS)}, "
+                                 f"not {env['ADVISOR_ANSWER_CHECK']!r}")
+            changes["answer_check"] = env["ADVISOR_ANSWER_CHECK"]
         if env.get("ADVISOR_GENERATORS"):
             changes["extra_generators"] = tuple(g.strip() for g in env["ADVISOR_GENERATORS"].split(",") if g.strip())
         numbers = (("llm_timeout_s", "ADVISOR_LLM_TIMEOUT", float), ("llm_threads", "ADVISOR_LLM_THREADS", int))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -89,6 +90,70 @@ def test_generator_saying_the_sources_do_not_cover_it_is_a_refusal(advisor, with
     with_model(FakeListChatModel(responses=["The report does not cover this question."]))
     answer = advisor.answer("Which cases use a covenant with the Belastingdienst?", generator="fake")
     assert answer.refused and answer.gate == "generator" and answer.suggestions
+
+
+class FakeJudge:
+    """An answerability judge that gives a fixed probability of YES (or fails) and records what it was asked."""
+
+    def __init__(self, p_yes: float | None) -> None:
+        self.p_yes, self.asked = p_yes, []
+
+    def yes_probability(self, question: str, passages: list[str]) -> float:
+        self.asked.append((question, passages))
+        if self.p_yes is None:
+            raise RuntimeError("the judge's model could not be loaded")
+        return self.p_yes
+
+
+LLM_REPLY = "De sociale recherche van Twente is ondergebracht bij de gemeente Almelo, die uitvoeringsgemeente is [1]."
+
+
+@pytest.mark.parametrize(("p_yes", "refused"), [(0.2, True), (0.45, True), (0.47, False), (0.9, False),
+                                                 (None, False)])
+def test_the_local_models_check_of_the_passages_can_refuse(advisor, with_model, p_yes, refused) -> None:
+    with_model(FakeListChatModel(responses=[LLM_REPLY]))
+    advisor.engine.judge = judge = FakeJudge(p_yes)
+    answer = advisor.answer("Sociale Recherche Twente uitvoeringsgemeente Almelo", generator="local")
+    assert answer.refused is refused and len(judge.asked) == 1
+    assert judge.asked[0][1] == [h.text for h in answer.sources]  # it judges the passages that were retrieved
+    if refused:
+        assert answer.gate == "not_in_sources" and answer.suggestions and "do not give" not in answer.text
+        assert "geven deze informatie niet" in answer.text and not answer.citations
+    else:
+        assert answer.generator == "local" and answer.citations and "check" in answer.timings_ms
+
+
+@pytest.mark.parametrize(("mode", "generator", "asked"), [
+    ("local", "extractive", False), ("local", "local", True), ("always", "extractive", True),
+    ("always", "openai:m@http://127.0.0.1:9/v1", True), ("off", "local", False),
+])
+def test_when_the_passages_are_checked(settings, knowledge, fake_embeddings, with_model, mode, generator,
+                                       asked) -> None:
+    build_index(settings, knowledge, fake_embeddings)
+    advisor = Advisor(settings.replace(answer_check=mode), embeddings=fake_embeddings, gate=OPEN_GATE)
+    with_model(FakeListChatModel(responses=[LLM_REPLY]))
+    advisor.engine.judge = judge = FakeJudge(0.1)
+    answer = advisor.answer("Sociale Recherche Twente uitvoeringsgemeente Almelo", generator=generator)
+    assert bool(judge.asked) is asked and answer.refused is asked
+
+
+def test_advice_about_the_askers_own_situation_is_not_checked(advisor, with_model) -> None:
+    with_model(FakeListChatModel(responses=[LLM_REPLY]))
+    advisor.engine.judge = judge = FakeJudge(0.1)
+    answer = advisor.answer("Wij zijn een kleine gemeente; hoe pakken we de sociale recherche aan?", generator="local")
+    assert not judge.asked and not answer.refused
+
+
+def test_the_judge_reads_yes_against_no_from_the_first_tokens_alternatives() -> None:
+    from advisor.answerability import judge_messages, yes_share
+
+    alternatives = [{"token": "NO", "logprob": math.log(0.5)}, {"token": "YES", "logprob": math.log(0.3)},
+                    {"token": " yes", "logprob": math.log(0.1)}, {"token": "The", "logprob": math.log(0.1)}]
+    assert yes_share(alternatives) == pytest.approx(0.4 / 0.9)
+    assert yes_share([{"token": "The", "logprob": 0.0}]) == 0.5
+    messages = judge_messages(PROJECT_ROOT / "prompts", "Wie?", ["a" * 900, "b", "c", "d"])
+    assert "[3] c" in messages[1]["content"] and "[4]" not in messages[1]["content"]
+    assert "a" * 500 in messages[1]["content"] and "a" * 501 not in messages[1]["content"]
 
 
 class DeadModel(FakeListChatModel):

@@ -72,6 +72,7 @@ def test_local_model_answers_in_the_right_language_with_checked_citations(llm_ad
 
     answer = llm_advisor.answer(question, generator="local")
     assert answer.generator == "local", answer.notices
+    assert not answer.refused, answer.text  # typical questions pass the gate and the model's check of the passages
     assert answer.language == language
     assert _valid_or_marked(answer)
     retriever = llm_advisor.retriever
@@ -146,3 +147,15 @@ def test_the_local_model_never_gives_away_its_canary(llm_advisor, question, scre
     assert _valid_or_marked(answer)
     if not answer.refused:  # the model really ran (or its answer was withheld and replaced, with a notice)
         assert answer.generator == "local" or any("withheld" in n or "achtergehouden" in n for n in answer.notices)
+
+
+@pytest.mark.real_llm
+@pytest.mark.parametrize(("question", "refused"), [
+    ("Hoeveel handhavers telt de afdeling Toezicht en Handhaving in Roosendaal?", True),  # dev d-un-01
+    ("Welke maatregelen kan het Amsterdamse Van Traa-team inzetten tegen criminele branches?", False),  # d-fact-07
+])
+def test_the_local_model_checks_whether_the_passages_answer_the_question(llm_advisor, question, refused) -> None:
+    """Both pass the rule gate; the local model's yes/no check over the best passages tells them apart."""
+    answer = llm_advisor.answer(question, generator="local")
+    assert answer.refused is refused, answer.text
+    assert answer.gate == ("not_in_sources" if refused else "covered") and "check" in answer.timings_ms

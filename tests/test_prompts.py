@@ -13,6 +13,8 @@ EXPECTED = {
     "answer_user": {"sources", "question", "language_name"},
     "rewrite_followup": {"history", "question"},
     "rerank_relevance": {"question", "passage"},
+    "answerable_system": set(),
+    "answerable_user": {"sources", "question"},
 }
 
 
