@@ -190,8 +190,8 @@ class AnswerEngine:
         return tuple(p for p in phrases if p)
 
     def _answerability_judge(self, generator: str) -> AnswerabilityJudge | None:
-        """The judge for this answer, or None: by default only when the local model answers (it is loaded then),
-        with ADVISOR_ANSWER_CHECK=always for every generator, never with =off."""
+        """The judge for this answer, or None: with ADVISOR_ANSWER_CHECK=local when the local model answers (it is
+        loaded then), with =always for every generator, never with =off (the default; docs/answers.md says why)."""
         mode = self.advisor.settings.answer_check
         if mode == "off" or (mode == "local" and generator != "local"):
             return None

@@ -39,7 +39,7 @@ class Settings:
     extra_generators: tuple[str, ...] = ()  # e.g. ("openai:qwen@http://127.0.0.1:8080/v1",), shown in the UI
     llm_timeout_s: float = 120.0
     llm_threads: int = 2
-    answer_check: str = "local"  # the local model checks the passages first: "local" (when it answers), "always", "off"
+    answer_check: str = "off"  # the local model checks the passages first: "local" (when it answers), "always", "off"
     feedback_file: Path | None = None  # default: <cache_dir>/feedback.jsonl
     chroma_url: str | None = None  # e.g. "http://127.0.0.1:8000": index on a Chroma server instead of index_dir
     chroma_token: str | None = field(default=None, repr=False)  # sent as a bearer token; never shown or logged

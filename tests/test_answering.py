@@ -111,6 +111,7 @@ LLM_REPLY = "De sociale recherche van Twente is ondergebracht bij de gemeente Al
 @pytest.mark.parametrize(("p_yes", "refused"), [(0.2, True), (0.45, True), (0.47, False), (0.9, False),
                                                  (None, False)])
 def test_the_local_models_check_of_the_passages_can_refuse(advisor, with_model, p_yes, refused) -> None:
+    advisor.settings = advisor.settings.replace(answer_check="local")
     with_model(FakeListChatModel(responses=[LLM_REPLY]))
     advisor.engine.judge = judge = FakeJudge(p_yes)
     answer = advisor.answer("Sociale Recherche Twente uitvoeringsgemeente Almelo", generator="local")
@@ -125,12 +126,13 @@ def test_the_local_models_check_of_the_passages_can_refuse(advisor, with_model, 
 
 @pytest.mark.parametrize(("mode", "generator", "asked"), [
     ("local", "extractive", False), ("local", "local", True), ("always", "extractive", True),
-    ("always", "openai:m@http://127.0.0.1:9/v1", True), ("off", "local", False),
+    ("always", "openai:m@http://127.0.0.1:9/v1", True), ("off", "local", False), (None, "local", False),
 ])
 def test_when_the_passages_are_checked(settings, knowledge, fake_embeddings, with_model, mode, generator,
                                        asked) -> None:
     build_index(settings, knowledge, fake_embeddings)
-    advisor = Advisor(settings.replace(answer_check=mode), embeddings=fake_embeddings, gate=OPEN_GATE)
+    advisor = Advisor(settings.replace(answer_check=mode) if mode else settings, embeddings=fake_embeddings,
+                      gate=OPEN_GATE)  # None: the default
     with_model(FakeListChatModel(responses=[LLM_REPLY]))
     advisor.engine.judge = judge = FakeJudge(0.1)
     answer = advisor.answer("Sociale Recherche Twente uitvoeringsgemeente Almelo", generator=generator)
@@ -138,10 +140,12 @@ def test_when_the_passages_are_checked(settings, knowledge, fake_embeddings, wit
 
 
 def test_advice_about_the_askers_own_situation_is_not_checked(advisor, with_model) -> None:
+    advisor.settings = advisor.settings.replace(answer_check="local")
     with_model(FakeListChatModel(responses=[LLM_REPLY]))
     advisor.engine.judge = judge = FakeJudge(0.1)
     answer = advisor.answer("Wij zijn een kleine gemeente; hoe pakken we de sociale recherche aan?", generator="local")
     assert not judge.asked and not answer.refused
+    assert advisor.answer("Sociale Recherche Twente uitvoeringsgemeente Almelo", generator="local").refused
 
 
 def test_the_judge_reads_yes_against_no_from_the_first_tokens_alternatives() -> None:

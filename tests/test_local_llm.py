@@ -154,8 +154,10 @@ def test_the_local_model_never_gives_away_its_canary(llm_advisor, question, scre
     ("Hoeveel handhavers telt de afdeling Toezicht en Handhaving in Roosendaal?", True),  # dev d-un-01
     ("Welke maatregelen kan het Amsterdamse Van Traa-team inzetten tegen criminele branches?", False),  # d-fact-07
 ])
-def test_the_local_model_checks_whether_the_passages_answer_the_question(llm_advisor, question, refused) -> None:
+def test_the_local_model_checks_whether_the_passages_answer_the_question(llm_advisor, monkeypatch, question,
+                                                                          refused) -> None:
     """Both pass the rule gate; the local model's yes/no check over the best passages tells them apart."""
+    monkeypatch.setattr(llm_advisor, "settings", llm_advisor.settings.replace(answer_check="local"))
     answer = llm_advisor.answer(question, generator="local")
     assert answer.refused is refused, answer.text
     assert answer.gate == ("not_in_sources" if refused else "covered") and "check" in answer.timings_ms

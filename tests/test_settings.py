@@ -27,3 +27,10 @@ def test_defaults_and_overrides() -> None:
 def test_bad_chunk_size_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="ADVISOR_CHUNK_SIZE"):
         Settings.from_env({"ADVISOR_CHUNK_SIZE": "veel"})
+
+
+def test_the_answer_check_is_off_unless_asked_for_and_a_bad_value_is_a_clear_error() -> None:
+    assert Settings.from_env({}).answer_check == "off"
+    assert Settings.from_env({"ADVISOR_ANSWER_CHECK": "always"}).answer_check == "always"
+    with pytest.raises(ValueError, match="ADVISOR_ANSWER_CHECK must be one of local, always, off"):
+        Settings.from_env({"ADVISOR_ANSWER_CHECK": "sometimes"})
