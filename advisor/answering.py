@@ -168,14 +168,16 @@ class AnswerEngine:
         return [self._vectors[h.chunk_id] for h in hits]
 
     @functools.cached_property
+    def _name_phrases(self) -> frozenset[frozenset[str]]:
+        """Analysed places, aliases and title of every case, one phrase each."""
+        analyser = self.advisor.retriever.analyser
+        return frozenset(frozenset(analyser.terms(name)) for card in self.advisor.knowledge.cases
+                         for name in (*card.places, *card.aliases, card.title))
+
+    @functools.cached_property
     def _names(self) -> frozenset[str]:
         """Analysed terms of every case's places, aliases and title."""
-        analyser = self.advisor.retriever.analyser
-        names: set[str] = set()
-        for card in self.advisor.knowledge.cases:
-            for name in (*card.places, *card.aliases, card.title):
-                names |= set(analyser.terms(name))
-        return frozenset(names)
+        return frozenset().union(*self._name_phrases)
 
     @functools.cached_property
     def _domain(self) -> tuple[frozenset[str], ...]:
@@ -184,8 +186,7 @@ class AnswerEngine:
         analyser = retriever.analyser
         texts = [*analyser.abbreviations, *(p for values in analyser.abbreviations.values() for p in values)]
         texts += [p for group in analyser.synonym_groups for p in (*group.get("nl", []), *group.get("en", []))]
-        texts += [n for card in self.advisor.knowledge.cases for n in (*card.places, *card.aliases, card.title)]
-        phrases = {frozenset(analyser.terms(text)) for text in texts}
+        phrases = {frozenset(analyser.terms(text)) for text in texts} | self._name_phrases
         phrases |= {p for group in (*retriever.attributes.values(), *retriever.theme_phrases.values()) for p in group}
         return tuple(p for p in phrases if p)
 
