@@ -30,6 +30,7 @@ from advisor.prompts import render
 from advisor.retrieval import Filters, RetrievalTrace, describes_own_situation, detect_language, wants_examples
 from advisor.safety import OutputGuard, new_canary, screen
 from advisor.search import Hit, check_query
+from advisor.topic import TopicWords
 
 if TYPE_CHECKING:
     from advisor.service import Advisor
@@ -190,6 +191,11 @@ class AnswerEngine:
         phrases |= {p for group in (*retriever.attributes.values(), *retriever.theme_phrases.values()) for p in group}
         return tuple(p for p in phrases if p)
 
+    @functools.cached_property
+    def _topic(self) -> TopicWords:
+        analyser = self.advisor.retriever.analyser
+        return TopicWords.from_report(self.advisor.knowledge.report, analyser.synonym_groups, analyser.stopwords)
+
     def _answerability_judge(self, generator: str) -> AnswerabilityJudge | None:
         """The judge for this answer, or None: with ADVISOR_ANSWER_CHECK=local when the local model answers (it is
         loaded then), with =always for every generator, never with =off (the default; docs/answers.md says why)."""
@@ -302,14 +308,16 @@ class AnswerEngine:
         timings["retrieve"] = (time.perf_counter() - mark) * 1000
         yield "sources", hits
 
-        decision = self.gate.check(question if not history else query, hits, trace, retriever.analyser,
-                                   retriever.lexical, self.advisor.knowledge.report, self._names, self._domain)
+        searched = question if not history else query
+        decision = self.gate.check(searched, hits, trace, retriever.analyser, retriever.lexical,
+                                   self.advisor.knowledge.report, self._names, self._domain,
+                                   self._topic.anchors(searched))
         if not decision.covered:
             yield "answer", self._refusal(question, query, language, hits, generator, timings, started, notices,
                                           decision)
             return
         mark = time.perf_counter()
-        p_yes = self._yes_probability(question if not history else query, hits, generator)
+        p_yes = self._yes_probability(searched, hits, generator)
         timings["check"] = (time.perf_counter() - mark) * 1000
         if p_yes is not None and p_yes < MIN_YES:
             yield "answer", self._refusal(question, query, language, hits, generator, timings, started, notices,

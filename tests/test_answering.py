@@ -19,7 +19,7 @@ from advisor.search import QueryError
 from advisor.service import Advisor
 from advisor.settings import PROJECT_ROOT
 
-OPEN_GATE = EvidenceGate(min_similarity=-1.0)  # fake vectors have no meaningful similarity
+OPEN_GATE = EvidenceGate(min_similarity=-1.0, anchor_similarity=-1.0)  # fake vectors: no meaningful similarity
 
 
 @pytest.fixture

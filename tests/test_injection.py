@@ -65,7 +65,7 @@ class LeakyModel(BaseChatModel):
 def poisoned(settings, poisoned_corpus, fake_embeddings) -> Advisor:
     settings = settings.replace(corpus_dir=poisoned_corpus, llm_timeout_s=5.0)
     build_index(settings, load_knowledge(settings), fake_embeddings)
-    return Advisor(settings, embeddings=fake_embeddings, gate=EvidenceGate(min_similarity=-1.0))
+    return Advisor(settings, embeddings=fake_embeddings, gate=EvidenceGate(min_similarity=-1.0, anchor_similarity=-1.0))
 
 
 def _poisoned_chunk_id(advisor: Advisor) -> str:

@@ -31,6 +31,17 @@ def test_export_and_feedback_formats() -> None:
     assert '"verdict": "correct"' in feedback_record(turn, "correct", "")
 
 
+def test_export_folder_is_removed_with_the_app_or_at_exit(real_advisor) -> None:
+    from advisor.ui.app import build_ui
+
+    blocks = build_ui(real_advisor)
+    folder = blocks.export_dir
+    (folder / "gesprek-1.md").write_text("x", encoding="utf-8")
+    assert folder.is_dir() and blocks.remove_exports.alive and blocks.remove_exports.atexit
+    blocks.remove_exports()  # what the interpreter does at exit, or the garbage collector with the app
+    assert not folder.exists() and not blocks.remove_exports.alive
+
+
 def test_api_ask(client) -> None:
     answer = client.predict("Welke regio's kozen voor een centrumgemeente bij de sociale recherche?", "[]",
                             "extractive", api_name="/ask")

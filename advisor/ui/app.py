@@ -9,8 +9,10 @@ from __future__ import annotations
 import html
 import json
 import logging
+import shutil
 import tempfile
 import time
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,6 +98,8 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
 
     with gr.Blocks(title="Handhaving-advisor", analytics_enabled=False) as blocks:
         blocks.export_dir = export_dir  # where export files are written (the only files the app serves)
+        # removed with the app, or when the process exits
+        blocks.remove_exports = weakref.finalize(blocks, shutil.rmtree, export_dir, ignore_errors=True)
         gr.Markdown(
             "# Handhaving-advisor\nSamenwerken in de handhaving — antwoorden met bronnen uit het rapport "
             "*Samenwerken, daar zit muziek in* (maart 2008)."

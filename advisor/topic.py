@@ -1,0 +1,78 @@
+"""Is a question about the report's subject at all? The words that anchor it there.
+
+A word anchors a question in the report when the report uses it at least ten times as often as everyday
+language does. Everyday frequencies come from ``wordfreq`` (general Dutch and English, bundled with the
+package). "handhaving", "gemeenten" and "convenant" anchor a question; "brood", "taal" and "snel" do not, although
+the e5 model finds short questions about bread or languages about as close to the report as real ones (docs/answers.md).
+
+English words borrow the report frequency of their Dutch counterparts in the glossary's synonym groups
+(``corpus/glossary.yaml``): the one-word entry "enforcement" counts as often as the most frequent Dutch entry of its
+group, "handhaving". Everyday frequency is the higher of Dutch and English, so a Dutch word in a question taken for
+English ("welke") is no anchor either. Words that point at the report itself ("rapport", "researchers") anchor too.
+
+    >>> topic = TopicWords.from_report("De handhaving van de gemeente ...", synonym_groups, stopwords)
+    >>> topic.anchors("Hoe bak ik brood?")
+    []
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from wordfreq import zipf_frequency
+
+from advisor.analysis import fold, stem
+
+MIN_SPECIFICITY = 1.0  # log10 of (frequency in the report / frequency in everyday language): ten times as often
+REPORT_WORDS = frozenset({"rapport", "report", "onderzoek", "onderzoekers", "research", "researchers", "studie",
+                          "study", "auteurs", "authors"})
+_WORD = re.compile(r"[a-zà-ÿ]+")
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+@dataclass(frozen=True)
+class TopicWords:
+    dutch: Mapping[str, int]  # how often the report uses each word stem ("gemeente" and "gemeenten" count together)
+    english: Mapping[str, int]  # a one-word English glossary entry: how often the report uses its Dutch counterparts
+    total: int  # words in the report
+    stopwords: frozenset[str]  # folded, as the analyser keeps them
+
+    @classmethod
+    def from_report(cls, report: str, synonym_groups: Iterable[Mapping[str, list[str]]],
+                    stopwords: frozenset[str]) -> TopicWords:
+        dutch = Counter(stem(fold(w)) for w in words(report))
+        text = " ".join(words(report))
+        english: Counter[str] = Counter()
+        for group in synonym_groups:
+            count = max((len(re.findall(rf"\b{re.escape(' '.join(words(p)))}\b", text)) for p in group.get("nl", [])
+                         if words(p)), default=0)
+            for word in {w for phrase in group.get("en", []) for w in words(phrase)}:
+                english[word] = max(english[word], count)
+        return cls(dutch, english, max(sum(dutch.values()), 1), stopwords)
+
+    def specificity(self, word: str) -> float | None:
+        """log10 of how much more often the report uses ``word`` (or, for English, its glossary counterparts) than
+        everyday Dutch or English does; None when the report never uses it."""
+        count = max(self.dutch.get(stem(fold(word)), 0), self.english.get(word, 0))
+        if not count:
+            return None
+        everyday = max(zipf_frequency(word, "nl"), zipf_frequency(word, "en"))  # log10 of uses per 10^9 words
+        return math.log10(count / self.total * 1e9) - everyday
+
+    def anchors(self, question: str) -> list[str]:
+        """The question's words that tie it to the report, e.g. ["handhaving"]; [] for "Hoe bak ik brood?"."""
+        found = []
+        for word in dict.fromkeys(words(question)):
+            if len(word) < 3 or fold(word) in self.stopwords:
+                continue
+            specificity = self.specificity(word)
+            if word in REPORT_WORDS or (specificity is not None and specificity >= MIN_SPECIFICITY):
+                found.append(word)
+        return found
