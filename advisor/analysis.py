@@ -51,6 +51,7 @@ class DutchAnalyser:
     abbreviations: dict[str, list[str]] = field(default_factory=dict)  # "OM" -> ["Openbaar Ministerie", ...]
     synonym_groups: list[dict[str, list[str]]] = field(default_factory=list)
     compound_parts: frozenset[str] = frozenset()
+    dutch_stopwords: frozenset[str] = frozenset()  # the Dutch list alone (some words, like "in", are on both)
 
     def __post_init__(self) -> None:
         self._abbr_lower = {fold(key): key for key in self.abbreviations}
@@ -59,10 +60,11 @@ class DutchAnalyser:
     def from_corpus(cls, corpus_dir: Path, vocabulary_text: str = "") -> DutchAnalyser:
         """Stop words and glossary from ``corpus/``; compound parts learned from the report's own words."""
         glossary = yaml.safe_load((corpus_dir / "glossary.yaml").read_text(encoding="utf-8")) or {}
-        stopwords = read_word_list(corpus_dir / "stopwords_nl.txt") | read_word_list(corpus_dir / "stopwords_en.txt")
+        dutch = read_word_list(corpus_dir / "stopwords_nl.txt")
+        stopwords = dutch | read_word_list(corpus_dir / "stopwords_en.txt")
         abbreviations = {key: list((value or {}).get("nl", [])) + list((value or {}).get("en", []))
                          for key, value in (glossary.get("abbreviations") or {}).items()}
-        analyser = cls(stopwords, abbreviations, list(glossary.get("synonyms") or []))
+        analyser = cls(stopwords, abbreviations, list(glossary.get("synonyms") or []), dutch_stopwords=dutch)
         words = {fold(w) for w in _WORD.findall(vocabulary_text)}
         for group in analyser.synonym_groups:
             words |= {fold(w) for term in group.get("nl", []) for w in _WORD.findall(term)}

@@ -59,6 +59,16 @@ def stratified_sample(items: list[EvalItem], limit: int | None, seed: int = 13) 
     return picked
 
 
+def framing_of(answer: Any) -> str:
+    """The answer's own words, whose language should be the question's: without the quotes from the report and
+    without the titles of the cited sections and cases, which are printed in Dutch as the report has them."""
+    text = re.sub(r"“[^”]*”", " ", answer.text)
+    titles = {c.section_title for c in answer.citations} | {c.case_title for c in answer.citations}
+    for title in sorted((t for t in titles if t), key=len, reverse=True):
+        text = text.replace(title, " ")
+    return text
+
+
 def claims_of(answer: Any) -> list[tuple[str, list[int]]]:
     """The answer's claims: each sentence with its citation numbers (framing lines and headings are not claims)."""
     out = []
@@ -110,9 +120,8 @@ def score_answer(item: EvalItem, answer: Any, ranked: list[Ranked], judge: Any, 
     scores["fact_recall"] = sum(facts) / len(facts) if facts else None
     scores["must_not_violations"] = float(sum(musts)) if must_pairs else 0.0
     scores["refusal_accuracy"] = float(answer.refused != item.answerable)
-    framing = re.sub(r"“[^”]*”", " ", answer.text)
-    scores["language_match"] = float(detect_language(framing, retriever.analyser, retriever.english_stopwords)
-                                     == item.lang)
+    scores["language_match"] = float(detect_language(framing_of(answer), retriever.analyser,
+                                                     retriever.english_stopwords) == item.lang)
     return {"scores": scores, "claims": claim_verdicts}
 
 

@@ -9,7 +9,7 @@ Calibrated on eval/dev.jsonl (docs/answers.md has the figures). Four rules, each
    (``advisor.topic``): short everyday questions ("Hoe bak ik brood?") reach 0.83 with e5.
 2. **A figure the report does not give:** the question asks for a count (how many) or an amount of money
    (a budget, a salary, what someone pays) and no retrieved sentence holds a number in digits (with a money
-   word, for money) together with the question's rarest term other than a place or case name. The report is
+   word, for money) together with one of the question's two rarest terms other than a place or case name. The report is
    qualitative; it gives very few figures.
 3. **A named thing the report never mentions:** an acronym, or a capitalised word inside the sentence (e.g.
    "Woo", "Omgevingswet", "Belgian"), that occurs nowhere in the report nor in its glossary.
@@ -134,10 +134,12 @@ class EvidenceGate:
     @staticmethod
     def _has_figure(question: str, hits: list[Hit], analyser: DutchAnalyser, lexical: LexicalIndex,
                     wanted: re.Pattern, names: frozenset[str]) -> bool:
-        """A retrieved sentence with the kind of figure asked for (an amount, a count, a year) that shares the
-        question's rarest term other than a place or case name."""
-        known = [t for t in set(analyser.terms(question)) if t in lexical.postings and t not in names]
-        focus = set(sorted(known, key=lambda t: -lexical.idf(t))[:2])
+        """A retrieved sentence with the kind of figure asked for (an amount, a count, a year) that shares one of
+        the question's two rarest terms other than a place or case name."""
+        known = sorted({t for t in analyser.terms(question) if t in lexical.postings and t not in names},
+                       key=lambda t: -lexical.idf(t))
+        # the two rarest terms, and any as rare as the second (no tie broken by set order, which varies by process)
+        focus = {t for t in known if len(known) < 2 or lexical.idf(t) >= lexical.idf(known[1])}
         for hit in hits:
             for sentence in re.split(r"(?<=[.!?])\s+", hit.text):
                 if not wanted.search(sentence) or (wanted is _MONEY and not re.search(r"\d", sentence)):

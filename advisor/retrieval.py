@@ -99,11 +99,12 @@ class ChunkInfo:
 
 
 def detect_language(text: str, analyser: DutchAnalyser, english: frozenset[str]) -> str:
-    """'en' when the question has more English than Dutch function words, else 'nl' (text in brackets, often a
-    Dutch name in an English question, does not count)."""
+    """'en' when the question has more English than Dutch function words, else 'nl'. Words on both lists ("in",
+    "is", "was") count for neither, and text in brackets (often a Dutch name in an English question) does not count."""
     words = re.findall(r"[a-z']+", fold(re.sub(r"\([^)]*\)", " ", text)))
-    en = sum(w in english for w in words)
-    nl = sum(w in analyser.stopwords and w not in english for w in words)
+    dutch = analyser.dutch_stopwords or analyser.stopwords - english
+    en = sum(w in english and w not in dutch for w in words)
+    nl = sum(w in dutch and w not in english for w in words)
     return "en" if en > nl else "nl"
 
 

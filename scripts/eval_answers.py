@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from advisor.evalset import case_ids_for, load_items
+from advisor.evaluation import framing_of
 from advisor.retrieval import detect_language
 from advisor.service import Advisor
 from advisor.settings import Settings
@@ -54,14 +55,13 @@ def main() -> None:
         answer = advisor.answer(item.question, list(item.history), args.generator)
         valid = all(any(c.chunk_id == h.chunk_id and c.quote in h.text for h in answer.sources)
                     for c in answer.citations)
-        framing = re.sub(r"“[^”]*”", " ", answer.text)
-        lang = detect_language(framing, advisor.retriever.analyser, advisor.retriever.english_stopwords)
+        lang = detect_language(framing_of(answer), advisor.retriever.analyser, advisor.retriever.english_stopwords)
         gold_cases = case_ids_for(item.gold_cases, advisor.knowledge)
         cited_cases = {c.case_id for c in answer.citations if c.case_id}
         total_sentences = max(len([s for s in re.split(r"(?<=[.!?])\s+", answer.text) if len(s.split()) >= 5]), 1)
         rows.append({
             "id": item.id, "type": item.type, "lang": item.lang, "refused": answer.refused,
-            "answerable": item.answerable, "valid": valid, "n_citations": len(answer.citations),
+            "answerable": item.answerable, "gate": answer.gate, "valid": valid, "n_citations": len(answer.citations),
             "language_ok": lang == item.lang, "grounded": bool(cited_cases & gold_cases) if gold_cases else None,
             "unsupported_share": len(answer.unsupported) / total_sentences, "generator": answer.generator,
             "ms": answer.timings_ms.get("total"), "notices": list(answer.notices),

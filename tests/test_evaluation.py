@@ -17,6 +17,7 @@ from advisor.evaluation import (
     METRICS,
     claims_of,
     compare_runs,
+    framing_of,
     gate_failures,
     run_eval,
     score_answer,
@@ -50,6 +51,15 @@ def _answer(text: str, quote: str) -> FakeAnswer:
     citation = Citation(1, "c1", "14.2", "14.2", "Handhaving sociale zekerheid", "twente",
                         "Sociale Recherche Twente (SRT)", quote, 0, len(quote))
     return FakeAnswer(text, (citation,), (hit,))
+
+
+def test_framing_leaves_out_quotes_and_the_dutch_titles_of_cited_sources() -> None:
+    answer = _answer("What the report says (quotes in Dutch):\n- Sociale Recherche Twente (SRT): “Almelo is de "
+                     "uitvoeringsgemeente.” [1]\n- 14.2 Handhaving sociale zekerheid: “De drie grotere gemeenten "
+                     "in Twente” [1]", "Almelo is de uitvoeringsgemeente.")
+    framing = framing_of(answer)
+    assert "uitvoeringsgemeente" not in framing and "Recherche" not in framing and "Handhaving" not in framing
+    assert framing.startswith("What the report says (quotes in Dutch):") and "14.2" in framing
 
 
 class _Retriever:

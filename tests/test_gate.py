@@ -1,0 +1,45 @@
+"""The evidence gate's figure rule on a tiny index (advisor.gate)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from advisor.analysis import DutchAnalyser
+from advisor.gate import EvidenceGate
+from advisor.lexical import LexicalIndex
+from advisor.retrieval import RetrievalTrace
+from advisor.search import Hit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _hit(chunk_id: str, text: str) -> Hit:
+    return Hit(rank=1, chunk_id=chunk_id, score=1.0, section="3.1", section_id="3.1", section_title="Selectie",
+               theme=None, case_id=None, case_title=None, start=0, end=len(text), text=text)
+
+
+def decide() -> bool:
+    """"thema", "selectie" and "onderzoek" each occur in one passage, so they are equally rare; only the passage
+    with "selectie" holds a count."""
+    analyser = DutchAnalyser(frozenset({"hoeveel", "de", "in", "zijn", "wordt", "werd", "het"}))
+    hits = [_hit("a", "In de selectie zijn 35 praktijkvoorbeelden opgenomen."), _hit("b", "Het thema wordt besproken."),
+            _hit("c", "Het onderzoek werd uitgevoerd.")]
+    lexical = LexicalIndex.build(analyser, [h.chunk_id for h in hits], [h.text for h in hits])
+    trace = RetrievalTrace(dense_similarity={"a": 0.9})
+    decision = EvidenceGate().check("Hoeveel thema selectie onderzoek?", hits, trace, analyser, lexical,
+                                    "thema selectie onderzoek")
+    return decision.covered
+
+
+def test_terms_as_rare_as_the_second_rarest_all_count_for_a_figure() -> None:
+    assert decide()
+
+
+def test_the_figure_rule_does_not_depend_on_set_order() -> None:
+    """Which two of three equally rare terms a set yields first varies from process to process (hash seeds);
+    the gate's decision must not."""
+    code = "from tests.test_gate import decide; print(decide())"
+    outputs = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout.strip() for seed in range(6)}
+    assert outputs == {"True"}
