@@ -9,8 +9,9 @@ Calibrated on eval/dev.jsonl (docs/answers.md has the figures). Four rules, each
    (``advisor.topic``): short everyday questions ("Hoe bak ik brood?") reach 0.83 with e5.
 2. **A figure the report does not give:** the question asks for a count (how many) or an amount of money
    (a budget, a salary, what someone pays) and no retrieved sentence holds a number in digits (with a money
-   word, for money) together with one of the question's two rarest terms other than a place or case name. The report is
-   qualitative; it gives very few figures.
+   word, for money) together with one of the question's two rarest terms other than a place or case name and
+   the words that ask ("hoeveel", "welk jaar"). "How many X" needs a number right before X ("19 gemeenten",
+   "zestien partners"). The report is qualitative; it gives very few figures.
 3. **A named thing the report never mentions:** an acronym, or a capitalised word inside the sentence (e.g.
    "Woo", "Omgevingswet", "Belgian"), that occurs nowhere in the report nor in its glossary.
 
@@ -63,8 +64,13 @@ _NOT_IN_A_2008_STUDY = {
 _MONEY = re.compile(r"€|\beuro|\bgulden|\bprocent\b|%|\bbudget|\bkosten\b|\bbedrag", re.IGNORECASE)
 _YEAR_QUESTION = re.compile(r"\b(welk jaar|which year|what year)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
-_COUNT = re.compile(r"\b(?!(?:1[89]|20)\d\d\b)\d+|\b(twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|"
-                    r"vijftien|twintig|dertig|veertig|vijftig|honderd|duizend)\b", re.IGNORECASE)
+_COUNT = re.compile(r"\b(?!(?:1[89]|20)\d\d\b)\d+|\b(één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|"
+                    r"dertien|veertien|vijftien|zestien|zeventien|achttien|negentien|twintig|dertig|veertig|"
+                    r"vijftig|zestig|zeventig|tachtig|negentig|honderd|duizend|helft|kwart)\b", re.IGNORECASE)
+# Words that ask for a figure; they say nothing about which figure, so they are never the question's focus.
+_ASKING_WORDS = ("hoeveel hoe lang wanneer welk welke jaar jaren aantal ongeveer circa precies gemiddeld sinds "
+                 "how many much long which what year years number roughly about average since when")
+_COUNTED = re.compile(r"\b(?:hoeveel|how many|how much|aantal)\s+(\w+(?:\s+\w+)?)", re.IGNORECASE)
 _NAME = re.compile(r"\(([A-Z][A-Za-z]{1,8})\)|\b([A-Z]{2,}[a-z]?)\b|(?<=[\w,] )([A-Z][a-zà-ÿ]{3,}\w*)")
 
 
@@ -135,11 +141,21 @@ class EvidenceGate:
     def _has_figure(question: str, hits: list[Hit], analyser: DutchAnalyser, lexical: LexicalIndex,
                     wanted: re.Pattern, names: frozenset[str]) -> bool:
         """A retrieved sentence with the kind of figure asked for (an amount, a count, a year) that shares one of
-        the question's two rarest terms other than a place or case name."""
-        known = sorted({t for t in analyser.terms(question) if t in lexical.postings and t not in names},
+        the question's two rarest terms other than a place or case name and the words that ask; for "how many X",
+        a number within three words before X (or its Dutch glossary counterpart)."""
+        asking = set(analyser.terms(_ASKING_WORDS))
+        known = sorted({t for t in analyser.terms(question) if t in lexical.postings and t not in names | asking},
                        key=lambda t: -lexical.idf(t))
         # the two rarest terms, and any as rare as the second (no tie broken by set order, which varies by process)
         focus = {t for t in known if len(known) < 2 or lexical.idf(t) >= lexical.idf(known[1])}
+        counted = _COUNTED.search(question) if wanted is _COUNT else None
+        if counted:  # "hoeveel gemeenten": a number right before the thing counted ("19 gemeenten") will do
+            phrase = counted.group(1)
+            things = {t for t in analyser.terms(phrase) if t not in asking}
+            things |= {t for e in analyser.expansions(phrase) if e.kind == "translation" for t in e.terms}
+            if things:
+                return any(things & set(analyser.terms(" ".join(hit.text[match.end():].split()[:3])))
+                           for hit in hits for match in _COUNT.finditer(hit.text))
         for hit in hits:
             for sentence in re.split(r"(?<=[.!?])\s+", hit.text):
                 if not wanted.search(sentence) or (wanted is _MONEY and not re.search(r"\d", sentence)):
