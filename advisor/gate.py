@@ -43,8 +43,11 @@ _MONEY_QUESTION = re.compile(
     r"per capita|per head|did [^?]{0,60} cost)\b",
     re.IGNORECASE,
 )
-_DURATION_QUESTION = re.compile(r"\b(hoe lang (?:duurt|duurde)|how long (?:does|did|is|was|do)|doorlooptijd\w*|"
-                                r"wachttijd\w*|wachtlijst\w*|waiting (?:list|time))\b", re.IGNORECASE)
+_DURATION_QUESTION = re.compile(r"\b(hoe lang (?:duurt|duurde)|how long (?:does|did|is|was|do|are|were|will)|"
+                                r"doorlooptijd\w*|wachttijd\w*|wachtlijst\w*|waiting (?:lists?|times?))\b",
+                                re.IGNORECASE)
+_PERCENT_QUESTION = re.compile(r"\b(percentage\w*|procent\w*|per ?cent)\b", re.IGNORECASE)
+_PERCENT = re.compile(r"%|\bprocent\b|\bper ?cent\b", re.IGNORECASE)
 _DURATION = re.compile(r"\b(\d+|een|twee|drie|vier|vijf|zes|half|halve)\s+(dag|dagen|week|weken|maand|maanden|jaar|"
                        r"jaren)\b", re.IGNORECASE)
 # Kinds of information a March 2008 study of collaboration does not hold (see docs/answers.md): what happened after
@@ -58,8 +61,9 @@ _NOT_IN_A_2008_STUDY = {
                                   r"postal address|url)\b", re.IGNORECASE),
     "survey": re.compile(r"\b(?:enqu[eê]te\w*|survey\w*|tevreden\w*|satisf\w+|opinion polls?)\b", re.IGNORECASE),
     "office_holder": re.compile(r"\b(?:wie (?:was|is|waren) (?:de )?(?:burgemeester|wethouder|directeur|voorzitter|"
-                                r"korpschef)|who (?:was|is|were) (?:the )?(?:mayor|alderman|director|chair\w*|police "
-                                r"chief))\b", re.IGNORECASE),
+                                r"korpschef|programmamanager|projectleider|coördinator|manager)|who (?:was|is|were) "
+                                r"(?:the )?(?:mayor|alderman|director|chair\w*|police chief|programme manager|"
+                                r"program manager|project (?:leader|manager)|coordinator|manager))\b", re.IGNORECASE),
 }
 _MONEY = re.compile(r"€|\beuro|\bgulden|\bprocent\b|%|\bbudget|\bkosten\b|\bbedrag", re.IGNORECASE)
 _YEAR_QUESTION = re.compile(r"\b(welk jaar|which year|what year)\b", re.IGNORECASE)
@@ -118,6 +122,8 @@ class EvidenceGate:
             wanted = _MONEY
         elif _DURATION_QUESTION.search(question):
             wanted = _DURATION
+        elif _PERCENT_QUESTION.search(question):
+            wanted = _PERCENT
         elif _QUANTITY.search(question):
             wanted = _COUNT
         elif _YEAR_QUESTION.search(question):
@@ -158,7 +164,7 @@ class EvidenceGate:
                            for hit in hits for match in _COUNT.finditer(hit.text))
         for hit in hits:
             for sentence in re.split(r"(?<=[.!?])\s+", hit.text):
-                if not wanted.search(sentence) or (wanted is _MONEY and not re.search(r"\d", sentence)):
+                if not wanted.search(sentence) or (wanted in (_MONEY, _PERCENT) and not re.search(r"\d", sentence)):
                     continue
                 if not focus or focus & set(analyser.terms(sentence)):
                     return True

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from advisor.analysis import DutchAnalyser
 from advisor.gate import EvidenceGate
 from advisor.lexical import LexicalIndex
@@ -65,3 +67,14 @@ def test_words_that_ask_for_a_figure_are_not_what_the_figure_is_about() -> None:
     """'welk' and 'jaar' are rarer here than 'samen', but a year next to 'samen' answers the question."""
     texts = ("Sinds 2001 werken de gemeenten samen.", "Welk jaar het ook is.", "De gemeenten werken samen en samen.")
     assert _decide("In welk jaar gingen de gemeenten samen werken?", *texts) == "covered"
+
+
+@pytest.mark.parametrize(("question", "text", "reason"), [
+    ("How long are the waiting lists of the safety house?", "Het veiligheidshuis heeft wachtlijsten.",
+     "figure_not_given"),
+    ("By what percentage did the detections rise?", "De detections stegen met 12 zaken.", "figure_not_given"),
+    ("By what percentage did the detections rise?", "De detections stegen met 12 procent.", "covered"),
+    ("Who was the programme manager of Hektor?", "Hektor heeft een programmamanager.", "office_holder"),
+])
+def test_durations_percentages_and_office_holders(question, text, reason) -> None:
+    assert _decide(question, text) == reason
