@@ -151,7 +151,7 @@ def test_the_local_model_never_gives_away_its_canary(llm_advisor, question, scre
 
 @pytest.mark.real_llm
 @pytest.mark.parametrize(("question", "refused"), [
-    ("Hoeveel handhavers telt de afdeling Toezicht en Handhaving in Roosendaal?", True),  # dev d-un-01
+    ("Wat zegt het rapport over samenwerking bij het toezicht op de kinderopvang?", True),  # holdout 1 h-un-18
     ("Welke maatregelen kan het Amsterdamse Van Traa-team inzetten tegen criminele branches?", False),  # d-fact-07
 ])
 def test_the_local_model_checks_whether_the_passages_answer_the_question(llm_advisor, monkeypatch, question,
