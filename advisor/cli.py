@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import signal
 import sys
 import textwrap
 import time
@@ -216,9 +218,14 @@ def cmd_serve(advisor: Advisor, args: argparse.Namespace) -> int:
         print("Note: the index was built from an older corpus or chunker; it serves as it is. Run `advisor index` "
               "(or `make run`) to bring it up to date.", file=sys.stderr, flush=True)
     print(f"The advisor is starting at http://{args.host}:{args.port} (Ctrl+C stops it).", flush=True)
+    signal.signal(signal.SIGTERM, _stop)  # a service manager's stop: close and clean up as on Ctrl+C
     launch(advisor, host=args.host, port=args.port, ready=lambda: print(
         f"Ready: open http://{args.host}:{args.port} in your browser.", flush=True))
     return 0
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
@@ -372,7 +379,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(Advisor(settings_from_args(args)), args)
+        code = args.func(Advisor(settings_from_args(args)), args)
+        sys.stdout.flush()  # a reader that went away shows here, not as noise at exit
+        return code
     except (IndexProblem, QueryError, CorpusMissingError, CaseDataError, ReportFormatError, GeneratorError,
             ValueError) as error:
         print(f"advisor: {error}", file=sys.stderr)
@@ -381,3 +390,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"advisor: not found: {error.args[0]!r} (try `advisor cases` for case ids, or a section such as 5.4)",
               file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader stopped early (`advisor cases | head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the flush at exit cannot fail again
+        return 1

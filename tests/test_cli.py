@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -91,3 +93,12 @@ def test_bad_arguments_exit_with_usage(args, capsys) -> None:
         main(args)
     assert exit_info.value.code == 2
     assert "usage:" in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_gets_no_traceback() -> None:
+    """`advisor show 5.4 | head -1`: the pipe closes before the section is printed."""
+    with subprocess.Popen([sys.executable, "-m", "advisor", "show", "5.4"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT) as process:
+        process.stdout.close()
+        errors = process.stderr.read()
+        assert process.wait(timeout=120) == 1 and errors == ""

@@ -3,7 +3,12 @@ pages in a real headless browser (Playwright driving Debian's chromium)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -40,6 +45,28 @@ def test_export_folder_is_removed_with_the_app_or_at_exit(real_advisor) -> None:
     assert folder.is_dir() and blocks.remove_exports.alive and blocks.remove_exports.atexit
     blocks.remove_exports()  # what the interpreter does at exit, or the garbage collector with the app
     assert not folder.exists() and not blocks.remove_exports.alive
+
+
+def test_serve_stops_on_sigterm_and_removes_its_export_folder(real_settings, real_advisor, tmp_path) -> None:
+    """What a service manager does: SIGTERM closes the server as Ctrl+C would, and the exports go with it."""
+    from advisor.settings import PROJECT_ROOT
+    from tests.conftest import free_port
+
+    env = {**os.environ, "ADVISOR_INDEX_DIR": str(real_settings.index_dir),
+           "ADVISOR_CACHE_DIR": str(real_settings.cache_dir), "TMPDIR": str(tmp_path)}
+    with subprocess.Popen([sys.executable, "-m", "advisor", "serve", "--port", str(free_port())],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT,
+                          env=env) as process:
+        try:
+            deadline = time.monotonic() + 180
+            while "Ready" not in process.stdout.readline():
+                assert process.poll() is None and time.monotonic() < deadline
+            assert len(list(tmp_path.glob("advisor-export-*"))) == 1
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=60) == 0
+        finally:
+            process.kill()
+    assert list(tmp_path.glob("advisor-export-*")) == []
 
 
 def test_api_ask(client) -> None:
