@@ -124,6 +124,7 @@ def refusal_text(language: str, decision: GateDecision | None, suggestions: tupl
                    "not_in_sources": " The passages closest to it do not give this information."}
         text = "The report *Samenwerken, daar zit muziek in* (March 2008) does not cover this question."
         near = "Nearest topics the report does cover:"
+        themes = "The report is about collaboration in enforcement, in eight themes:"
     else:
         reasons = {"figure_not_given": " Het noemt zulke cijfers niet.",
                    "unknown_name": f" Het noemt {decision.detail if decision else ''} niet.",
@@ -134,9 +135,11 @@ def refusal_text(language: str, decision: GateDecision | None, suggestions: tupl
                    "not_in_sources": " De passages die er het dichtst bij liggen, geven deze informatie niet."}
         text = "Het rapport *Samenwerken, daar zit muziek in* (maart 2008) behandelt deze vraag niet."
         near = "Wat het rapport wel behandelt en hier het dichtst bij ligt:"
+        themes = "Het rapport gaat over samenwerking in de handhaving, in acht thema's:"
     text += reasons.get(decision.reason if decision else "", "")
     if suggestions:
-        text += f"\n\n{near}\n" + "\n".join(f"- {s}" for s in suggestions)
+        heading = themes if suggestions == theme_suggestions(language) else near
+        text += f"\n\n{heading}\n" + "\n".join(f"- {s}" for s in suggestions)
     return f"{text}\n\n_{words_['dated']}_"
 
 
@@ -382,7 +385,9 @@ class AnswerEngine:
 
     def _refusal(self, question: str, query: str, language: str, hits: list[Hit], generator: str,
                  timings: dict[str, float], started: float, notices: list[str], decision: GateDecision) -> Answer:
-        suggestions = suggestions_from(hits, language)
+        # the themes and cases retrieval came near; for a question off the report's subject, its eight themes
+        near = suggestions_from(hits, language) if decision.reason != "off_topic" else ()
+        suggestions = near or theme_suggestions(language)
         timings.setdefault("generate", 0.0)
         timings["total"] = (time.perf_counter() - started) * 1000
         return Answer(question, query, language, refusal_text(language, decision, suggestions), True, (), generator,

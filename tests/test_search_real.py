@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from advisor.answering import theme_suggestions
 from advisor.index import open_index
 from advisor.retrieval import Filters
 
@@ -65,6 +66,9 @@ def test_filters_on_the_real_index(real_advisor) -> None:
 def test_questions_far_from_the_report_are_refused_as_off_topic(real_advisor, question) -> None:
     answer = real_advisor.answer(question)
     assert answer.refused and answer.gate == "off_topic" and not answer.citations
+    assert answer.suggestions and all(s in answer.text for s in answer.suggestions)  # what the report does cover
+    assert answer.suggestions == theme_suggestions(answer.language)  # not the passages it happened to come near
+    assert "eight themes" in answer.text or "acht thema's" in answer.text
 
 
 def test_the_reports_vocabulary_keeps_a_weakly_similar_english_question_in(real_advisor) -> None:
