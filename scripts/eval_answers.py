@@ -12,6 +12,7 @@ import json
 import re
 import statistics
 import sys
+from collections import Counter
 from pathlib import Path
 
 from advisor.evalset import case_ids_for, load_items
@@ -74,6 +75,8 @@ def main() -> None:
     print(f"items {len(rows)} ({args.generator})")
     print(f"unanswerable refused: {sum(r['refused'] for r in un)}/{len(un)}")
     print(f"answerable answered: {sum(not r['refused'] for r in an)}/{len(an)}")
+    wrongly = Counter(r["gate"] for r in an if r["refused"])
+    print("answerable refused, by reason: " + (", ".join(f"{g} {n}" for g, n in wrongly.most_common()) or "none"))
     print(f"citations valid: {sum(r['valid'] for r in rows)}/{len(rows)} answers")
     print(f"language match: {sum(r['language_ok'] for r in rows)}/{len(rows)}")
     print(f"advice+case_lookup grounded in a gold case: {sum(r['grounded'] for r in grounded)}/{len(grounded)}")
