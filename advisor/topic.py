@@ -6,9 +6,10 @@ package). "handhaving", "gemeenten" and "convenant" anchor a question; "brood", 
 the e5 model finds short questions about bread or languages about as close to the report as real ones (docs/answers.md).
 
 English words borrow the report frequency of their Dutch counterparts in the glossary's synonym groups
-(``corpus/glossary.yaml``): the one-word entry "enforcement" counts as often as the most frequent Dutch entry of its
-group, "handhaving". Everyday frequency is the higher of Dutch and English, so a Dutch word in a question taken for
-English ("welke") is no anchor either. Words that point at the report itself ("rapport", "researchers") anchor too.
+(``corpus/glossary.yaml``): each word of the group's English entries counts as often as the report uses the group's
+most frequent Dutch entry ("enforcement" as often as "handhaving"). Everyday frequency is the higher of Dutch and
+English, so a Dutch word in a question taken for English ("welke") is no anchor either. Words that point at the
+report itself ("rapport", "researchers") anchor too.
 
     >>> topic = TopicWords.from_report("De handhaving van de gemeente ...", synonym_groups, stopwords)
     >>> topic.anchors("Hoe bak ik brood?")
@@ -40,7 +41,7 @@ def words(text: str) -> list[str]:
 @dataclass(frozen=True)
 class TopicWords:
     dutch: Mapping[str, int]  # how often the report uses each word stem ("gemeente" and "gemeenten" count together)
-    english: Mapping[str, int]  # a one-word English glossary entry: how often the report uses its Dutch counterparts
+    english: Mapping[str, int]  # a word of a glossary group's English entries: uses of the group's top Dutch entry
     total: int  # words in the report
     stopwords: frozenset[str]  # folded, as the analyser keeps them
 
