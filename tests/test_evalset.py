@@ -37,7 +37,8 @@ def dev_items() -> list[EvalItem]:
 
 
 @pytest.mark.parametrize("name", ["dev.jsonl", "dev2.jsonl", "test.jsonl", "holdout_unanswerable.jsonl",
-                                  "holdout2_unanswerable.jsonl", "holdout3.jsonl", "holdout4.jsonl"])
+                                  "holdout2_unanswerable.jsonl", "holdout3.jsonl", "holdout4.jsonl",
+                                  "holdout5.jsonl"])
 def test_file_is_valid(name, knowledge, ngrams) -> None:
     items = load_items(EVAL / name)
     assert validate_items(items, knowledge, ngrams) == []
@@ -46,7 +47,7 @@ def test_file_is_valid(name, knowledge, ngrams) -> None:
 
 def test_ids_and_questions_are_unique_across_all_files(test_items, dev_items) -> None:
     unanswerable = load_items(EVAL / "holdout_unanswerable.jsonl") + load_items(EVAL / "holdout2_unanswerable.jsonl")
-    blind = load_items(EVAL / "holdout3.jsonl") + load_items(EVAL / "holdout4.jsonl")
+    blind = [i for name in ("holdout3.jsonl", "holdout4.jsonl", "holdout5.jsonl") for i in load_items(EVAL / name)]
     items = test_items + dev_items + load_items(EVAL / "dev2.jsonl") + unanswerable + blind
     assert len({i.id for i in items}) == len(items) and len({i.question for i in items}) == len(items)
     assert {i.type for i in unanswerable} == {"unanswerable"}
