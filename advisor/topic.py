@@ -48,15 +48,18 @@ class TopicWords:
     @classmethod
     def from_report(cls, report: str, synonym_groups: Iterable[Mapping[str, list[str]]],
                     stopwords: frozenset[str]) -> TopicWords:
-        dutch = Counter(stem(fold(w)) for w in words(report))
-        text = " ".join(words(report))
+        tokens = words(report)
+        dutch = Counter(stem(fold(w)) for w in tokens)
+        groups = [([tuple(words(p)) for p in group.get("nl", []) if words(p)], group.get("en", []))
+                  for group in synonym_groups]
+        lengths = {len(phrase) for nl, _ in groups for phrase in nl}
+        uses = Counter(tuple(tokens[i:i + n]) for n in lengths for i in range(len(tokens) - n + 1))  # phrase -> uses
         english: Counter[str] = Counter()
-        for group in synonym_groups:
-            count = max((len(re.findall(rf"\b{re.escape(' '.join(words(p)))}\b", text)) for p in group.get("nl", [])
-                         if words(p)), default=0)
-            for word in {w for phrase in group.get("en", []) for w in words(phrase)}:
+        for nl, en in groups:
+            count = max((uses[phrase] for phrase in nl), default=0)
+            for word in {w for phrase in en for w in words(phrase)}:
                 english[word] = max(english[word], count)
-        return cls(dutch, english, max(sum(dutch.values()), 1), stopwords)
+        return cls(dutch, english, max(len(tokens), 1), stopwords)
 
     def specificity(self, word: str) -> float | None:
         """log10 of how much more often the report uses ``word`` (or, for English, its glossary counterparts) than

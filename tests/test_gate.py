@@ -47,12 +47,24 @@ def test_the_figure_rule_does_not_depend_on_set_order() -> None:
     assert outputs == {"True"}
 
 
-def _decide(question: str, *texts: str) -> str:
+def _decide(question: str, *texts: str, similarity: float = 0.9, anchors: list[str] | None = None) -> str:
     analyser = DutchAnalyser(frozenset({"de", "er", "in", "over", "bij", "het", "een", "en", "van"}))
     hits = [_hit(str(n), text) for n, text in enumerate(texts)]
     lexical = LexicalIndex.build(analyser, [h.chunk_id for h in hits], [h.text for h in hits])
-    trace = RetrievalTrace(dense_similarity={"0": 0.9})
-    return EvidenceGate().check(question, hits, trace, analyser, lexical, " ".join(texts)).reason or "covered"
+    trace = RetrievalTrace(dense_similarity={"0": similarity})
+    return EvidenceGate().check(question, hits, trace, analyser, lexical, " ".join(texts),
+                                anchors=anchors).reason or "covered"
+
+
+@pytest.mark.parametrize(("similarity", "anchors", "covered"), [
+    (0.82, [], False),  # everyday question, as close to the report as e5 puts "Hoe bak ik brood?"
+    (0.82, ["handhaving"], True),
+    (0.82, None, True),  # rule not applied
+    (0.90, [], True),  # a strong passage match outweighs the missing word
+])
+def test_gate_refuses_a_question_without_anchor_below_the_anchor_similarity(similarity, anchors, covered) -> None:
+    decision = _decide("Hoe bak ik brood?", "De handhaving door de gemeente.", similarity=similarity, anchors=anchors)
+    assert decision == ("covered" if covered else "off_topic")
 
 
 def test_how_many_needs_a_number_right_before_the_thing_counted() -> None:

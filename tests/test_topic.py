@@ -1,11 +1,8 @@
-"""Which words of a question tie it to the report (advisor.topic), and the gate rule that uses them."""
+"""Which words of a question tie it to the report (advisor.topic); the gate rule that uses them is in test_gate."""
 
 import pytest
 
 from advisor.analysis import fold
-from advisor.gate import EvidenceGate
-from advisor.retrieval import RetrievalTrace
-from advisor.search import Hit
 from advisor.topic import MIN_SPECIFICITY, TopicWords
 
 REPORT = ("De handhaving door de gemeente vraagt samenwerking. Gemeenten en politie werken samen in de handhaving. "
@@ -46,28 +43,3 @@ def test_english_words_borrow_the_count_of_their_dutch_counterparts(topic) -> No
 def test_words_naming_the_report_itself_anchor(topic) -> None:
     assert topic.anchors("Wat zegt het rapport?") == ["rapport"]
     assert topic.anchors("What did the researchers find?") == ["researchers"]
-
-
-def _hit() -> Hit:
-    return Hit(rank=1, chunk_id="c1", score=1.0, section="4.1", section_id="4.1", section_title="Inleiding",
-               theme=None, case_id=None, case_title=None, start=0, end=31, text="De handhaving door de gemeente.")
-
-
-@pytest.mark.parametrize(("similarity", "anchors", "covered"), [
-    (0.82, [], False),  # everyday question, as close to the report as e5 puts "Hoe bak ik brood?"
-    (0.82, ["handhaving"], True),
-    (0.82, None, True),  # rule not applied
-    (0.90, [], True),  # a strong passage match outweighs the missing word
-])
-def test_gate_refuses_a_question_without_anchor_below_the_anchor_similarity(similarity, anchors, covered) -> None:
-    from advisor.analysis import DutchAnalyser
-    from advisor.lexical import LexicalIndex
-
-    analyser = DutchAnalyser(STOPWORDS)
-    hit = _hit()
-    trace = RetrievalTrace(dense_similarity={hit.chunk_id: similarity})
-    lexical = LexicalIndex.build(analyser, [hit.chunk_id], [hit.text])
-    decision = EvidenceGate().check("Hoe bak ik brood?", [hit], trace, analyser, lexical, REPORT,
-                                    domain=(frozenset({"handhav"}),), anchors=anchors)
-    assert decision.covered is covered
-    assert decision.reason == ("" if covered else "off_topic")
