@@ -28,7 +28,7 @@ def launch(advisor, host: str = "127.0.0.1", port: int = 7860, block: bool = Tru
     from advisor.ui.app import CSS, build_ui
 
     print("Loading the search index and the embedding model…", file=sys.stderr, flush=True)
-    advisor.search("warm-up", k=1)
+    advisor.answer("Wat is een centrumgemeente?", generator="extractive")  # model, index and the gate's word lists
     blocks = build_ui(advisor)
     blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
     blocks.launch(server_name=host, server_port=port, auth=auth_from_env(), prevent_thread_lock=True,
