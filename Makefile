@@ -10,6 +10,10 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 # glibc malloc: 2 arenas keep the app's memory from creeping under concurrent requests (docs/load.md)
 export MALLOC_ARENA_MAX := 2
+# llama.cpp is compiled for AVX2 CPUs, not for "this CPU": a native build picks up AMX where the CPU reports it,
+# and its AMX kernels crash in some virtual machines (a segfault at the first prompt, seen on this kind of machine).
+export CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF \
+  -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF
 
 .PHONY: run test install index bench lint clean-index browser audit
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
+from advisor.errors import AdvisorError
 
-class PromptError(KeyError):
+
+class PromptError(AdvisorError, KeyError):
     """A prompt file is missing, or the variables given do not match the ones it uses."""
 
 

@@ -6,28 +6,37 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import Any
 
 import yaml
 
-from advisor.analysis import DutchAnalyser, read_word_list
-from advisor.cases import CaseCard, filter_cases
-from advisor.embeddings import SentenceTransformerEmbeddings, get_embeddings
-from advisor.index import IndexHandle, Manifest, build_index, is_up_to_date, open_index
-from advisor.knowledge import Knowledge, load_knowledge
-from advisor.retrieval import Filters, HybridRetriever, RetrievalTrace
-from advisor.search import Hit
-from advisor.sections import Section
+from advisor.advice.advise import Advice, Situation, advise
+from advisor.advice.polish import polish_advice
+from advisor.answer.answers import Answer
+from advisor.answer.engine import AnswerEngine
+from advisor.answer.gate import GateThresholds
+from advisor.corpus.cases import CaseCard, filter_cases
+from advisor.corpus.knowledge import Knowledge, load_knowledge
+from advisor.corpus.rules import Rules, load_rules
+from advisor.corpus.sections import Section
+from advisor.errors import NotFoundError
+from advisor.index.builds import IndexHandle, Manifest, build_index, is_up_to_date, open_index
+from advisor.index.embeddings import SentenceTransformerEmbeddings, get_embeddings
+from advisor.logs import describe_error
+from advisor.retrieval.analysis import DutchAnalyser, read_word_list
+from advisor.retrieval.hits import Filters, Hit
+from advisor.retrieval.hybrid import HybridRetriever, RetrievalTrace
+from advisor.retrieval.question import QuestionReader
+from advisor.retrieval.safety import screen
 from advisor.settings import Settings
 
-if TYPE_CHECKING:
-    from advisor.advise import Advice, Situation
-    from advisor.answering import Answer, AnswerEngine
-    from advisor.gate import EvidenceGate
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,7 +52,7 @@ class Advisor:
     index_check_seconds = 5.0  # how often a running advisor looks whether a newer index build has been switched in
 
     def __init__(self, settings: Settings, embeddings: SentenceTransformerEmbeddings | None = None,
-                 gate: EvidenceGate | None = None) -> None:
+                 gate: GateThresholds | None = None) -> None:
         self.settings = settings
         self._embeddings = embeddings
         self._gate = gate
@@ -56,6 +65,18 @@ class Advisor:
     @property
     def knowledge(self) -> Knowledge:
         return load_knowledge(self.settings)
+
+    @property
+    def rules(self) -> Rules:
+        """The cue words and thresholds of ``corpus/cues.yaml`` and ``corpus/thresholds.yaml``."""
+        return load_rules(self.settings.corpus_dir)
+
+    @functools.cached_property
+    def reader(self) -> QuestionReader:
+        """Analyses every question once, at the door (the analyser is learned from the report and its glossary)."""
+        corpus_dir = self.settings.corpus_dir
+        analyser = DutchAnalyser.from_corpus(corpus_dir, self.knowledge.report)
+        return QuestionReader(analyser, read_word_list(corpus_dir / "stopwords_en.txt"), self.rules.cues)
 
     @property
     def embeddings(self) -> SentenceTransformerEmbeddings:
@@ -85,7 +106,8 @@ class Advisor:
             if handle.is_current():
                 return
             fresh = open_index(self.settings, self.embeddings)
-        except Exception:  # IndexProblem or a store hiccup: keep serving the build we have, look again later
+        except Exception as error:  # IndexProblem or a store hiccup: keep serving the build we have, look again later
+            log.warning("a newer index build could not be opened; serving the current one: %s", describe_error(error))
             return
         with self._lock:
             if self._index is handle:
@@ -97,19 +119,18 @@ class Advisor:
         self._pick_up_newer_build()
         with self._lock:
             if self._retriever is None:
-                analyser = DutchAnalyser.from_corpus(self.settings.corpus_dir, self.knowledge.report)
-                english = read_word_list(self.settings.corpus_dir / "stopwords_en.txt")
                 vocabulary = yaml.safe_load(self.settings.vocabulary_path.read_text(encoding="utf-8"))
-                self._retriever = HybridRetriever.from_index(self.index, self.knowledge, analyser, english, vocabulary)
+                self._retriever = HybridRetriever.from_index(self.index, self.knowledge, self.reader, vocabulary)
             return self._retriever
 
     @property
     def engine(self) -> AnswerEngine:
-        from advisor.answering import AnswerEngine
-
+        """The answer engine, with exactly the collaborators it uses."""
         with self._lock:
             if self._engine is None:
-                self._engine = AnswerEngine(self, self._gate)
+                self._engine = AnswerEngine(self.reader, retriever=lambda: self.retriever, knowledge=self.knowledge,
+                                            embeddings=self.embeddings, rules=self.rules, settings=self.settings,
+                                            gate=self._gate)
             return self._engine
 
     def answer(self, question: str, history: list[dict] | None = None, generator: str | None = None) -> Answer:
@@ -123,17 +144,11 @@ class Advisor:
 
     def advise(self, situation: Situation, generator: str | None = None) -> Advice:
         """Structured, cited advice for an intake (extractive; an LLM, if chosen, rewrites it as prose)."""
-        from dataclasses import replace
-
-        from advisor.advise import advise
-        from advisor.answering import polish_advice
-        from advisor.safety import screen
-
         if situation.description:  # free text from the user: no injection reaches the LLM that polishes advice
             situation = replace(situation, description=screen(situation.description).question)
         advice = advise(self.knowledge, situation)
         generator = generator or self.settings.generator
-        return advice if generator == "extractive" else polish_advice(self, advice, generator)
+        return advice if generator == "extractive" else polish_advice(advice, generator, self.settings)
 
     def build_index(self, rebuild: bool = False, progress: bool = False) -> tuple[Manifest, bool]:
         manifest, built = build_index(
@@ -150,7 +165,7 @@ class Advisor:
 
     def search(self, query: str, k: int = 5, filters: Filters | None = None,
                trace: RetrievalTrace | None = None) -> list[Hit]:
-        """Hybrid search within the filters (an unknown case id is a KeyError before anything is searched)."""
+        """Hybrid search within the filters (an unknown case id is a NotFoundError before anything is searched)."""
         if filters and filters.case_id:
             self.knowledge.case(filters.case_id)
         return self.retriever.retrieve(query, k=k, filters=filters, trace=trace)
@@ -171,7 +186,8 @@ class Advisor:
         except KeyError:
             numbered = kb.sections_numbered(identifier)
             if not numbered:
-                raise KeyError(identifier) from None
+                raise NotFoundError(f"no section or case {identifier!r} (try `advisor cases` for case ids, or a "
+                                    "section such as 5.4)") from None
             section = numbered[0]
         inside = tuple(c for c in kb.cases if section.start <= c.start < section.end)
         return Shown(section, None, inside)

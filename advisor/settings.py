@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from advisor.errors import InputError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REPORT_STEM = "samenwerken-in-de-handhaving-2008"
 
@@ -24,6 +26,10 @@ def _default_cache_dir(env: Mapping[str, str]) -> Path:
 
 
 ANSWER_CHECKS = ("local", "always", "off")
+
+
+class SettingsError(InputError):
+    """An ADVISOR_* variable that cannot be used; the message names it and says what it must look like."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +97,7 @@ class Settings:
             changes["generator"] = env["ADVISOR_GENERATOR"]
         if env.get("ADVISOR_ANSWER_CHECK"):
             if env["ADVISOR_ANSWER_CHECK"] not in ANSWER_CHECKS:
-                raise ValueError(f"ADVISOR_ANSWER_CHECK must be one of {', '.join(ANSWER_CHECKS)}, "
+                raise SettingsError(f"ADVISOR_ANSWER_CHECK must be one of {', '.join(ANSWER_CHECKS)}, "
                                  f"not {env['ADVISOR_ANSWER_CHECK']!r}")
             changes["answer_check"] = env["ADVISOR_ANSWER_CHECK"]
         if env.get("ADVISOR_GENERATORS"):
@@ -102,13 +108,13 @@ class Settings:
                 try:
                     changes[key] = kind(env[var])
                 except ValueError:
-                    raise ValueError(f"{var} must be a number, not {env[var]!r}") from None
+                    raise SettingsError(f"{var} must be a number, not {env[var]!r}") from None
         if env.get("ADVISOR_CHUNK_SIZE"):
             try:
                 changes["chunk_size"] = int(env["ADVISOR_CHUNK_SIZE"])
             except ValueError:
                 value = env["ADVISOR_CHUNK_SIZE"]
-                raise ValueError(f"ADVISOR_CHUNK_SIZE must be a whole number, not {value!r}") from None
+                raise SettingsError(f"ADVISOR_CHUNK_SIZE must be a whole number, not {value!r}") from None
         return settings.replace(**changes)
 
 
@@ -134,6 +140,6 @@ def parse_chroma_url(url: str) -> tuple[str, int, bool]:
         problem = "it must be just scheme, host and port"
     if problem:
         shown = "<a URL with credentials>" if "@" in url else repr(url)
-        raise ValueError(f"ADVISOR_CHROMA_URL must look like http://127.0.0.1:8000 ({problem}), not {shown}")
+        raise SettingsError(f"ADVISOR_CHROMA_URL must look like http://127.0.0.1:8000 ({problem}), not {shown}")
     ssl = parts.scheme == "https"
     return parts.hostname, port or (443 if ssl else 80), ssl

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 MATERIALISE = """
 import sys, time
 from pathlib import Path
-from advisor.e5_weights import materialise_e5
+from advisor.index.e5_weights import materialise_e5
 t = time.perf_counter(); materialise_e5(Path(sys.argv[1])); print(time.perf_counter() - t)
 """
 
@@ -47,8 +47,7 @@ def child(code: str, *args: str) -> tuple[float, float]:
 
 
 def main() -> None:
-    from advisor.evalset import load_items
-    from advisor.search import search
+    from advisor.evaluation.evalset import load_items
     from advisor.service import Advisor
     from advisor.settings import Settings
 
@@ -64,7 +63,8 @@ def main() -> None:
         print(f"sections {len(kb.sections)}, cases {len(kb.cases)}, chunks {len(kb.chunks)}")
         questions = [i.question for i in load_items(REPO / "eval" / "test.jsonl")]
         advisor.search(questions[0])  # warm-up: model load, lexical index
-        for name, run in [("dense", lambda q: search(advisor.index, q, k=5)), ("hybrid", lambda q: advisor.search(q))]:
+        dense = lambda q: advisor.index.vectorstore.similarity_search(q, k=5)  # noqa: E731
+        for name, run in [("dense", dense), ("hybrid", lambda q: advisor.search(q))]:
             timings = []
             for question in questions:
                 started = time.perf_counter()

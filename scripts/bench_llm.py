@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from advisor.generators import chat_model_for
+from advisor.llm.generators import chat_model_for
 from advisor.service import Advisor
 from advisor.settings import Settings
 

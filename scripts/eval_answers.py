@@ -15,30 +15,11 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from advisor.evalset import case_ids_for, load_items
-from advisor.evaluation import framing_of
-from advisor.retrieval import detect_language
+from advisor.evaluation.evalset import case_ids_for, load_items
+from advisor.evaluation.runs import framing_of, stratified_sample
+from advisor.retrieval.question import detect_language
 from advisor.service import Advisor
 from advisor.settings import Settings
-
-
-def stratified(items, limit):
-    if not limit or limit >= len(items):
-        return items
-    by_type = {}
-    for item in items:
-        by_type.setdefault((item.type, item.lang), []).append(item)
-    picked, round_ = [], 0
-    while len(picked) < limit:
-        added = False
-        for group in by_type.values():
-            if round_ < len(group) and len(picked) < limit:
-                picked.append(group[round_])
-                added = True
-        if not added:
-            break
-        round_ += 1
-    return picked
 
 
 def main() -> None:
@@ -49,7 +30,7 @@ def main() -> None:
     parser.add_argument("--out")
     args = parser.parse_args()
     advisor = Advisor(Settings.from_env())
-    items = stratified(load_items(Path(args.dataset)), args.limit)
+    items = stratified_sample(load_items(Path(args.dataset)), args.limit)
     advisor.answer("warm-up: wat is een centrumgemeente?")
     rows = []
     for item in items:

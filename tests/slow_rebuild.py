@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
+from advisor.corpus.knowledge import load_knowledge
 from advisor.index import build_index
-from advisor.knowledge import load_knowledge
 from advisor.settings import Settings
 from tests.conftest import FakeEmbeddings
 

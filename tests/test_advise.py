@@ -7,7 +7,7 @@ import json
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from advisor.advise import AdviceInputError, Situation, advise
+from advisor.advice.advise import AdviceInputError, Situation, advise
 from advisor.cli import main
 from advisor.service import Advisor
 
@@ -55,10 +55,10 @@ def test_llm_rewrite_keeps_checked_citations_or_falls_back(settings, knowledge, 
     base = advise(knowledge, Situation(theme="horeca", size="middelgroot"))
     prose = " ".join(f"Dit punt volgt uit het rapport en is belangrijk voor uw samenwerking [{c.n}]."
                      for c in base.citations[:8])
-    monkeypatch.setattr("advisor.answering.chat_model_for", lambda g, s: FakeListChatModel(responses=[prose]))
+    monkeypatch.setattr("advisor.advice.polish.chat_model_for", lambda g, s: FakeListChatModel(responses=[prose]))
     polished = advisor.advise(Situation(theme="horeca", size="middelgroot"), generator="fake")
     assert polished.generator == "fake" and len(polished.citations) == 8 and not polished.notices
-    monkeypatch.setattr("advisor.answering.chat_model_for",
+    monkeypatch.setattr("advisor.advice.polish.chat_model_for",
                         lambda g, s: FakeListChatModel(responses=["Zonder bronnen."]))
     fallback = advisor.advise(Situation(theme="horeca", size="middelgroot"), generator="fake")
     assert fallback.generator == "extractive" and fallback.notices and fallback.text == base.text

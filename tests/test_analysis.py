@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.analysis import DutchAnalyser, fold, stem
-from advisor.lexical import LexicalIndex
-from advisor.settings import Settings
+from advisor.corpus.rules import load_rules
+from advisor.retrieval.analysis import DutchAnalyser, fold, stem
+from advisor.retrieval.lexical import LexicalIndex
+from advisor.retrieval.question import QuestionReader
+from advisor.settings import PROJECT_ROOT, Settings
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +56,12 @@ def test_bm25_ranks_matching_documents_and_weights_expansions(analyser) -> None:
         "Verkeershandhaving door politie en provincie.",
     ]
     index = LexicalIndex.build(analyser, ["a", "b", "c"], texts)
-    assert index.search("fraude", k=3)[0][0] == "a"  # compound part matches
-    assert index.search("covenant with the tax office", k=3)[0][0] == "b"  # only through the glossary
-    assert index.search("covenant with the tax office", k=3, expansion_weight=0.0) == []
-    assert index.search("fraude", k=3, allowed={"b", "c"}, expansion_weight=0.0) == []
-    weights = index.query_weights("convenant belastingdienst fiscus", expansion_weight=0.5)
+    reader = QuestionReader(analyser, frozenset(), load_rules(PROJECT_ROOT / "corpus").cues)
+    fraud, covenant = reader.about("fraude"), reader.about("covenant with the tax office")
+    assert index.search(fraud, k=3)[0][0] == "a"  # compound part matches
+    assert index.search(covenant, k=3)[0][0] == "b"  # only through the glossary
+    assert index.search(covenant, k=3, expansion_weight=0.0) == []
+    assert index.search(fraud, k=3, allowed={"b", "c"}, expansion_weight=0.0) == []
+    weights = index.query_weights(reader.about("convenant belastingdienst fiscus"), expansion_weight=0.5)
     assert weights[stem("convenant")] == 1.0
     assert all(w <= 1.0 for w in weights.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from pathlib import Path
@@ -11,15 +12,16 @@ import jsonschema
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from advisor.answering import AnswerEngine
+from advisor.answer.engine import AnswerEngine
+from advisor.answer.gate import GateThresholds
 from advisor.cli import main
-from advisor.gate import EvidenceGate
 from advisor.index import build_index
-from advisor.search import QueryError
+from advisor.retrieval.question import QueryError
 from advisor.service import Advisor
 from advisor.settings import PROJECT_ROOT
 
-OPEN_GATE = EvidenceGate(min_similarity=-1.0, anchor_similarity=-1.0)  # fake vectors: no meaningful similarity
+# fake vectors: no meaningful similarity, so the gate opens for any
+OPEN_GATE = GateThresholds(min_similarity=-1.0, floor_similarity=0.76, anchor_similarity=-1.0)
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def advisor(settings, knowledge, fake_embeddings) -> Advisor:
 def with_model(monkeypatch):
     """Make a generator id resolve to a given fake chat model."""
     def install(model):
-        monkeypatch.setattr("advisor.answering.chat_model_for", lambda generator_id, settings: model)
+        monkeypatch.setattr("advisor.answer.engine.chat_model_for", lambda generator_id, settings: model)
         return model
     return install
 
@@ -59,7 +61,8 @@ def test_english_question_gets_english_framing_and_dutch_quotes(advisor) -> None
 
 def test_gate_refusal_points_to_nearest_topics_in_the_users_language(settings, knowledge, fake_embeddings) -> None:
     build_index(settings, knowledge, fake_embeddings)
-    closed = Advisor(settings, embeddings=fake_embeddings, gate=EvidenceGate(min_similarity=2.0))
+    closed_gate = GateThresholds(min_similarity=2.0, floor_similarity=0.76, anchor_similarity=0.85)
+    closed = Advisor(settings, embeddings=fake_embeddings, gate=closed_gate)
     answer = closed.answer("How do Belgian municipalities organise enforcement?")
     assert answer.refused and answer.kind == "refusal" and answer.gate == "off_topic"
     assert answer.citations == () and answer.suggestions
@@ -149,7 +152,7 @@ def test_advice_about_the_askers_own_situation_is_not_checked(advisor, with_mode
 
 
 def test_the_judge_reads_yes_against_no_from_the_first_tokens_alternatives() -> None:
-    from advisor.answerability import judge_messages, yes_share
+    from advisor.llm.answerability import judge_messages, yes_share
 
     alternatives = [{"token": "NO", "logprob": math.log(0.5)}, {"token": "YES", "logprob": math.log(0.3)},
                     {"token": " yes", "logprob": math.log(0.1)}, {"token": "The", "logprob": math.log(0.1)}]
@@ -253,3 +256,41 @@ def test_engine_holds_no_state_between_questions(advisor) -> None:
 def test_what_a_2008_study_cannot_hold_is_refused_with_the_reason(advisor, question, reason, said) -> None:
     answer = advisor.answer(question)
     assert answer.refused and answer.gate == reason and said in answer.text
+
+
+def test_a_bug_in_the_citation_check_is_not_a_notice_to_the_user(advisor, with_model, monkeypatch) -> None:
+    """A broken backend falls back with a notice; a bug in our own citation check must surface as the bug."""
+    with_model(FakeListChatModel(responses=["De SRT voert de sociale recherche uit voor Twente [1]."]))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in check_citations")
+
+    monkeypatch.setattr("advisor.answer.engine.check_citations", broken)
+    with pytest.raises(RuntimeError, match="a bug in check_citations"):
+        advisor.answer("Sociale Recherche Twente uitvoeringsgemeente Almelo", generator="openai:any")
+
+
+def test_every_fallback_says_so_in_the_log(advisor, with_model, monkeypatch, caplog) -> None:
+    caplog.set_level(logging.INFO)
+
+    class Dead(FakeListChatModel):
+        def stream(self, *args, **kwargs):
+            raise ConnectionError("backend down")
+
+        def invoke(self, *args, **kwargs):
+            raise ConnectionError("backend down")
+
+    with_model(Dead(responses=["x"]))
+    history = [{"role": "user", "content": "Wie doet de sociale recherche in Twente?"},
+               {"role": "assistant", "content": "De SRT."}]
+    answer = advisor.answer("En in Deventer?", history, generator="openai:any")
+    assert answer.generator == "extractive" and answer.notices
+    logged = caplog.text
+    assert "follow-up rewrite failed" in logged and "answering extractively" in logged
+    caplog.clear()
+    advisor.index_check_seconds = 0.0
+    advisor.index  # noqa: B018 (opens the current build)
+    monkeypatch.setattr("advisor.service.open_index", lambda *a: (_ for _ in ()).throw(OSError("store hiccup")))
+    monkeypatch.setattr(type(advisor.index), "is_current", lambda self: False)
+    assert advisor.index is not None  # still served
+    assert "a newer index build could not be opened" in caplog.text

@@ -13,10 +13,11 @@ import sys
 
 import pytest
 
-from advisor.answering import instructions_reply
+from advisor.answer.engine import instructions_reply
+from advisor.answer.generation import llm_messages
+from advisor.answer.guard import OutputGuard
 from advisor.cli import main
-from advisor.safety import OutputGuard
-from advisor.search import QueryError
+from advisor.retrieval.question import QueryError
 from advisor.settings import PROJECT_ROOT
 
 pytestmark = [pytest.mark.real_model]
@@ -49,7 +50,7 @@ INJECTIONS = {"ignore instructions", "print the system prompt", "own knowledge",
 
 
 def _system_prompt(advisor) -> str:
-    return advisor.engine._llm_messages("x", "nl", [])[0][1]
+    return llm_messages(advisor.settings.prompts_dir, "x", "nl", [], advisor.engine.canary)[0][1]
 
 
 def check_outcome(name: str, data: dict, advisor) -> None:

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 import yaml
 
-from advisor.cases import CaseDataError, filter_cases, find_case_headings, load_cases, title_key
+from advisor.corpus.cases import CaseDataError, filter_cases, find_case_headings, load_cases, title_key
 from advisor.settings import Settings
 from tests.golden_files import assert_golden
 

@@ -1,217 +1,25 @@
-"""The index on a real Chroma server (``chroma run`` in a subprocess): build, open, search, atomic rebuilds, refusals,
-an interrupted build, an unreachable server; and one real answer end to end with the real e5 model."""
+"""The Chroma server store on its own (what it shares with the local store is in test_store_contract.py): a server
+that is down or goes away mid-run, a bearer token that is never shown, malformed URLs, and the real model answering
+from a real `chroma run` server."""
 
 from __future__ import annotations
 
-import http.client
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
 import pytest
 
-from advisor.index import (
-    IndexCorruptError,
-    IndexMismatchError,
-    IndexMissingError,
-    IndexProblem,
-    IndexUnavailableError,
-    build_index,
-    fingerprint_of,
-    model_key,
-    open_index,
-)
-from advisor.retrieval import Filters
-from advisor.search import search
+from advisor.index import IndexProblem, IndexUnavailableError, build_index, fingerprint_of, model_key, open_index
+from advisor.index.server_store import server_store
 from advisor.service import Advisor
 from advisor.settings import Settings
-from advisor.stores import server_store
-from tests.conftest import FakeEmbeddings, free_port
-
-REPO = Path(__file__).resolve().parent.parent
-CHROMA = Path(sys.executable).parent / "chroma"
-
-
-def _heartbeat(port: int) -> bool:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        connection.request("GET", "/api/v2/heartbeat")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        connection.close()
-
-
-@contextmanager
-def running_chroma(data: Path, port: int) -> Iterator[str]:
-    """`chroma run` on 127.0.0.1:port with its data in ``data``; it must be up within 30 s."""
-    data.mkdir(parents=True, exist_ok=True)
-    with (data / "server.log").open("ab") as log:
-        process = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(data / "db"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not _heartbeat(port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                tail = (data / "server.log").read_text(errors="replace")[-2000:]
-                pytest.fail(f"`chroma run` did not start on port {port} within 30 s (exit {process.poll()}):\n{tail}")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Chroma server on a free loopback port for this module."""
-    with running_chroma(tmp_path_factory.mktemp("chroma-server"), free_port()) as url:
-        yield url
+from tests.chroma_server import running_chroma
+from tests.conftest import empty_server, free_port
 
 
 @pytest.fixture
 def settings(chroma_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings from the environment with ADVISOR_CHROMA_URL set; the server starts each test empty."""
     monkeypatch.setenv("ADVISOR_CHROMA_URL", chroma_url)
-    client = server_store(chroma_url).client
-    for collection in client.list_collections():
-        client.delete_collection(collection.name)
+    empty_server(chroma_url)
     return Settings.from_env()
-
-
-def _names(settings: Settings) -> list[str]:
-    return sorted(c.name for c in server_store(settings.chroma_url).client.list_collections())
-
-
-def _builds(settings: Settings, embeddings) -> list[str]:
-    key = model_key(fingerprint_of(embeddings))
-    return [n for n in _names(settings) if re.fullmatch(rf"hh-{key}-\d{{8}}T\d{{6}}-[0-9a-f]{{6}}", n)]
-
-
-def _current(settings: Settings, embeddings) -> str:
-    return server_store(settings.chroma_url).current(model_key(fingerprint_of(embeddings)))
-
-
-def test_build_open_and_search_with_filters_on_the_server(settings, knowledge, fake_embeddings) -> None:
-    manifest, built = build_index(settings, knowledge, fake_embeddings)
-    assert built and manifest.counts["chunks"] == len(knowledge.chunks) and manifest.fingerprint == "fake-model-a"
-    assert not settings.index_dir.exists()  # nothing on local disk
-    key = model_key("fake-model-a")
-    assert _names(settings) == sorted([f"hh-{key}-current", *_builds(settings, fake_embeddings)])
-    handle = open_index(settings, fake_embeddings)
-    assert handle.build == _current(settings, fake_embeddings) and settings.chroma_url in handle.location
-    assert handle.manifest == manifest and handle.collection.count() == len(knowledge.chunks)
-    hits = search(handle, "samenwerking", k=10, theme="milieu")
-    assert hits and {h.theme for h in hits} == {"milieu"}
-    for hit in hits:
-        assert knowledge.report[hit.start : hit.end] == hit.text
-    case = knowledge.cases[5]
-    hits = search(handle, "samenwerking", k=50, case_id=case.id)
-    assert len(hits) == sum(1 for c in knowledge.chunks if c.case_id == case.id) and {h.case_id for h in hits} == {
-        case.id}
-    # the hybrid retriever builds its lexical side from the server's collection
-    advisor = Advisor(settings, embeddings=fake_embeddings)
-    twente = next(c for c in knowledge.cases if c.title == "Sociale Recherche Twente (SRT)")
-    assert advisor.search("Sociale Recherche Twente uitvoeringsgemeente Almelo", k=3)[0].case_id == twente.id
-    hits = advisor.search("samenwerking", k=8, filters=Filters(theme="sociale_zekerheid"))
-    assert hits and {h.theme for h in hits} == {"sociale_zekerheid"}
-
-
-def test_rebuild_switches_atomically_and_keeps_the_previous_build(settings, knowledge, fake_embeddings) -> None:
-    build_index(settings, knowledge, fake_embeddings)
-    first = _current(settings, fake_embeddings)
-    _, built = build_index(settings, knowledge, fake_embeddings)
-    assert not built and _current(settings, fake_embeddings) == first
-    reader = open_index(settings, fake_embeddings)
-    expected = [h.chunk_id for h in search(reader, "regie", k=5)]
-    app = Advisor(settings, embeddings=fake_embeddings)
-    app.index_check_seconds = 0.0
-    assert app.index.build == first
-
-    _, built = build_index(settings, knowledge, fake_embeddings, rebuild=True)
-    second = _current(settings, fake_embeddings)
-    assert built and second != first and _builds(settings, fake_embeddings) == sorted([first, second])
-    assert [h.chunk_id for h in search(reader, "regie", k=5)] == expected  # the previous build still serves readers
-    assert app.index.build == second  # a running advisor moves on
-
-    build_index(settings, knowledge, fake_embeddings, rebuild=True)
-    third = _current(settings, fake_embeddings)
-    assert _builds(settings, fake_embeddings) == sorted([second, third])  # older builds are dropped
-    assert [h.chunk_id for h in search(open_index(settings, fake_embeddings), "regie", k=5)] == expected
-
-
-def test_build_killed_half_way_leaves_the_old_build_serving(settings, knowledge, fake_embeddings) -> None:
-    build_index(settings, knowledge, fake_embeddings)
-    before = _current(settings, fake_embeddings)
-    expected = [h.chunk_id for h in search(open_index(settings, fake_embeddings), "regie", k=5)]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.slow_rebuild"], cwd=REPO, stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    try:
-        assert process.stdout.readline().strip() == "embedding"
-        assert len(_builds(settings, fake_embeddings)) == 2  # the unfinished one sits beside the current one
-        assert f"hh-{model_key('fake-model-a')}-lock" in _names(settings)  # and holds the build lock
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-        process.stdout.close()
-    assert _current(settings, fake_embeddings) == before
-    assert [h.chunk_id for h in search(open_index(settings, fake_embeddings), "regie", k=5)] == expected
-    started = time.monotonic()
-    _, built = build_index(settings, knowledge, fake_embeddings, rebuild=True)  # the dead builder's lock is taken over
-    assert built and time.monotonic() - started < 30
-    builds = _builds(settings, fake_embeddings)
-    assert len(builds) == 2 and before in builds  # the unfinished build was dropped, the previous one kept
-    assert f"hh-{model_key('fake-model-a')}-lock" not in _names(settings)
-
-
-def test_another_models_index_is_refused_on_the_server(settings, knowledge, fake_embeddings) -> None:
-    with pytest.raises(IndexMissingError, match="advisor index") as missing:
-        open_index(settings, fake_embeddings)
-    assert settings.chroma_url in str(missing.value)
-    build_index(settings, knowledge, fake_embeddings)
-    other = FakeEmbeddings(size=32, fingerprint="fake-model-b", model_id="fake-b")
-    with pytest.raises(IndexMismatchError) as error:
-        open_index(settings, other)
-    message = str(error.value)
-    assert "fake-model-a" in message and "fake-model-b" in message and settings.chroma_url in message
-    assert "advisor index" in message and "ADVISOR_EMBEDDING_MODEL=fake-a" in message
-
-
-def test_damaged_builds_on_the_server_are_detected(settings, knowledge, fake_embeddings) -> None:
-    build_index(settings, knowledge, fake_embeddings)
-    client = server_store(settings.chroma_url).client
-    build = client.get_collection(_current(settings, fake_embeddings))
-    manifest = build.metadata["manifest"]
-    build.modify(metadata={"manifest": manifest.replace("fake-model-a", "another-model")})
-    with pytest.raises(IndexMismatchError, match="another-model"):
-        open_index(settings, fake_embeddings)
-    build.modify(metadata={"manifest": "{not json"})
-    with pytest.raises(IndexCorruptError, match="manifest"):
-        open_index(settings, fake_embeddings)
-    build.modify(metadata={"manifest": manifest})
-    build.delete(ids=build.get(limit=3)["ids"])
-    with pytest.raises(IndexCorruptError, match="--rebuild"):
-        open_index(settings, fake_embeddings)
-    client.delete_collection(build.name)
-    with pytest.raises(IndexCorruptError, match="--rebuild"):
-        open_index(settings, fake_embeddings)
-    _, built = build_index(settings, knowledge, fake_embeddings)  # a missing build is not "up to date"
-    assert built and open_index(settings, fake_embeddings).collection.count() == len(knowledge.chunks)
 
 
 def test_unreachable_server_says_how_to_start_it(monkeypatch, knowledge, fake_embeddings) -> None:
@@ -307,4 +115,4 @@ def test_real_model_answers_from_the_server(settings, real_embeddings, model_cac
     assert answer.citations
     for citation in answer.citations:
         assert any(citation.chunk_id == h.chunk_id and citation.quote in h.text for h in answer.sources)
-    assert advisor.index.build == _current(settings, real_embeddings)
+    assert advisor.index.build == server_store(settings.chroma_url).current(model_key(fingerprint_of(real_embeddings)))

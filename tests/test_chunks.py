@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from advisor.chunks import chunk_id, chunk_report
+from advisor.corpus.chunks import chunk_id, chunk_report
 
 
 @pytest.mark.parametrize("max_chars", [200, 500, 900, 1500])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from advisor.citations import UNSUPPORTED_MARK, best_quote, check_citations, sentences
-from advisor.search import Hit
+from advisor.answer.citations import UNSUPPORTED_MARK, best_quote, check_citations, sentences
+from advisor.retrieval.hits import Hit
 
 TEXT_1 = ("De sociale recherche wordt ondergebracht bij één van de deelnemende gemeenten. "
           "De deelnemende gemeenten betalen gezamenlijk de kosten op basis van het aantal uitkeringsgerechtigden.")

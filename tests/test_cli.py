@@ -67,7 +67,21 @@ def test_show_a_case_and_unknown_ids(capsys, knowledge) -> None:
     data = json.loads(capsys.readouterr().out)
     assert data["title"] == card.title and data["text"] == card.text
     assert main(["show", "no-such-thing"]) == 2
-    assert "not found" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no section or case 'no-such-thing'" in err and "advisor cases" in err
+    assert main(["search", "regie", "--case", "no-such-case"]) == 2
+    assert "no case 'no-such-case'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bug", [KeyError("section_id"), ValueError("a bug, not bad input")])
+def test_a_bug_is_not_reported_as_bad_input(monkeypatch, bug) -> None:
+    """Only the project's own errors become a one-line message; a KeyError or ValueError from a bug stays a bug."""
+    def broken(self, **filters):
+        raise bug
+
+    monkeypatch.setattr("advisor.service.Advisor.cases", broken)
+    with pytest.raises(type(bug)):
+        main(["cases"])
 
 
 def test_search_without_index_explains_how_to_build_it(capsys) -> None:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from advisor.clean import clean_line, clean_text
+from advisor.corpus.clean import clean_line, clean_text
 from advisor.settings import Settings
 from tests.conftest import SHARED_REPORT
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from advisor.e5_weights import WeightsFormatError, dequantise_q4_0, materialise_e5, parse_packed
-from advisor.embeddings import folder_fingerprint
+from advisor.index.e5_weights import WeightsFormatError, dequantise_q4_0, materialise_e5, parse_packed
+from advisor.index.embeddings import folder_fingerprint
 
 DUTCH = [
     "De sociale recherche wordt ondergebracht bij één van de deelnemende gemeenten.",

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from advisor.evalset import (
+from advisor.evaluation.evalset import (
     EvalItem,
     case_ids_for,
     copied_run,

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from advisor.analysis import DutchAnalyser
-from advisor.citations import Citation
+from advisor.answer.citations import Citation
 from advisor.cli import main
-from advisor.evalset import EvalItem, load_items
-from advisor.evaluation import (
+from advisor.corpus.rules import load_rules
+from advisor.evaluation.evalset import EvalItem, load_items
+from advisor.evaluation.judges import OverlapJudge, judge_accuracy, load_pairs
+from advisor.evaluation.runs import (
     METRICS,
     claims_of,
     compare_runs,
@@ -23,8 +24,8 @@ from advisor.evaluation import (
     score_answer,
     stratified_sample,
 )
-from advisor.judges import OverlapJudge, judge_accuracy, load_pairs
-from advisor.search import Hit
+from advisor.retrieval.analysis import DutchAnalyser
+from advisor.retrieval.hits import Hit
 from advisor.settings import Settings
 
 PASSAGE = ("De drie grotere gemeenten in Twente, Enschede, Almelo en Hengelo, werkten elk al samen met kleine(re) "
@@ -33,7 +34,8 @@ PASSAGE = ("De drie grotere gemeenten in Twente, Enschede, Almelo en Hengelo, we
 
 @pytest.fixture(scope="module")
 def judge(knowledge) -> OverlapJudge:
-    return OverlapJudge(DutchAnalyser.from_corpus(Settings().corpus_dir, knowledge.report))
+    corpus = Settings().corpus_dir
+    return OverlapJudge.from_rules(DutchAnalyser.from_corpus(corpus, knowledge.report), load_rules(corpus))
 
 
 @dataclass
@@ -154,7 +156,7 @@ def test_judge_accuracy_is_computed_per_kind(judge) -> None:
 @pytest.mark.real_model
 @pytest.mark.slow
 def test_ci_gate_passes_for_extractive_and_bites_on_a_corrupting_generator(real_advisor, tmp_path, monkeypatch):
-    from advisor.judges import get_judge
+    from advisor.evaluation.judges import get_judge
 
     dataset = Settings().eval_dir / "test.jsonl"
     items = stratified_sample(load_items(dataset), 12)
@@ -169,6 +171,6 @@ def test_ci_gate_passes_for_extractive_and_bites_on_a_corrupting_generator(real_
         "De samenwerking begon in 1850 met zevenennegentig gemeenten en de provincie Limburg [1]. "
         "Alle gemeenten in Nederland doen hieraan mee volgens bron [9]."
     ] * 40)
-    monkeypatch.setattr("advisor.answering.chat_model_for", lambda generator, settings: corrupt)
+    monkeypatch.setattr("advisor.answer.engine.chat_model_for", lambda generator, settings: corrupt)
     broken = run_eval(real_advisor, dataset, items, "fake", judge, tmp_path / "fake")
     assert any(f.startswith("faithfulness") for f in gate_failures(broken, thresholds))

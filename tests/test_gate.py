@@ -1,4 +1,4 @@
-"""The evidence gate's figure rule on a tiny index (advisor.gate)."""
+"""The evidence gate's rules on a tiny index (advisor.answer.gate), with the project's own cue words."""
 
 import os
 import subprocess
@@ -7,13 +7,36 @@ from pathlib import Path
 
 import pytest
 
-from advisor.analysis import DutchAnalyser
-from advisor.gate import EvidenceGate
-from advisor.lexical import LexicalIndex
-from advisor.retrieval import RetrievalTrace
-from advisor.search import Hit
+from advisor.answer.gate import EvidenceGate, GateThresholds
+from advisor.corpus.rules import load_rules
+from advisor.retrieval.analysis import DutchAnalyser, fold
+from advisor.retrieval.hits import Hit
+from advisor.retrieval.hybrid import RetrievalTrace
+from advisor.retrieval.lexical import LexicalIndex
+from advisor.retrieval.question import QuestionReader
 
 ROOT = Path(__file__).resolve().parents[1]
+RULES = load_rules(ROOT / "corpus")
+THRESHOLDS = GateThresholds.from_rules(RULES)
+
+
+class FixedAnchors:
+    """The topic rule's words, given (None leaves the rule out)."""
+
+    def __init__(self, anchors: list[str]) -> None:
+        self.found = anchors
+
+    def anchors(self, question) -> list[str]:
+        return self.found
+
+
+def _gate(analyser: DutchAnalyser, report: str, anchors: list[str] | None = None) -> EvidenceGate:
+    return EvidenceGate(RULES.cues, analyser, THRESHOLDS, fold(report),
+                        topic=None if anchors is None else FixedAnchors(anchors))
+
+
+def _question(analyser: DutchAnalyser, text: str):
+    return QuestionReader(analyser, frozenset(), RULES.cues).about(text)
 
 
 def _hit(chunk_id: str, text: str) -> Hit:
@@ -29,8 +52,8 @@ def decide() -> bool:
             _hit("c", "Het onderzoek werd uitgevoerd.")]
     lexical = LexicalIndex.build(analyser, [h.chunk_id for h in hits], [h.text for h in hits])
     trace = RetrievalTrace(dense_similarity={"a": 0.9})
-    decision = EvidenceGate().check("In welk jaar: thema, selectie, onderzoek?", hits, trace, analyser, lexical,
-                                    "thema selectie onderzoek")
+    question = _question(analyser, "In welk jaar: thema, selectie, onderzoek?")
+    decision = _gate(analyser, "thema selectie onderzoek").check(question, hits, trace, lexical)
     return decision.covered
 
 
@@ -52,8 +75,8 @@ def _decide(question: str, *texts: str, similarity: float = 0.9, anchors: list[s
     hits = [_hit(str(n), text) for n, text in enumerate(texts)]
     lexical = LexicalIndex.build(analyser, [h.chunk_id for h in hits], [h.text for h in hits])
     trace = RetrievalTrace(dense_similarity={"0": similarity})
-    return EvidenceGate().check(question, hits, trace, analyser, lexical, " ".join(texts),
-                                anchors=anchors).reason or "covered"
+    gate = _gate(analyser, " ".join(texts), anchors)
+    return gate.check(_question(analyser, question), hits, trace, lexical).reason or "covered"
 
 
 @pytest.mark.parametrize(("similarity", "anchors", "covered"), [

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from advisor.cli import build_parser
-from advisor.index import chroma_settings
+from advisor.index.base import chroma_settings
 from advisor.logs import describe_error, loggable, redact_secrets
 from tests.conftest import free_port
 
@@ -56,6 +56,7 @@ class _EchoingAuthServer(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.real_model
 def test_an_api_key_quoted_back_by_a_backend_is_never_shown_or_logged(real_advisor, monkeypatch, caplog) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", SECRET_KEY)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoingAuthServer)
@@ -74,6 +75,7 @@ def test_an_api_key_quoted_back_by_a_backend_is_never_shown_or_logged(real_advis
     assert SECRET_KEY not in shown and SECRET_KEY[-8:] not in shown
 
 
+@pytest.mark.real_model
 def test_the_app_logs_no_question_text(client, caplog) -> None:
     caplog.set_level(logging.INFO)
     marker = "Zwolle-Kampen-markeerwoord"
@@ -83,6 +85,7 @@ def test_the_app_logs_no_question_text(client, caplog) -> None:
     assert marker not in caplog.text
 
 
+@pytest.mark.real_model
 def test_telemetry_is_off_and_the_app_binds_to_loopback_by_default(client) -> None:
     import os
 

@@ -10,9 +10,10 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from advisor.gate import EvidenceGate
+from advisor.answer.gate import GateThresholds
+from advisor.answer.generation import llm_messages
+from advisor.corpus.knowledge import load_knowledge
 from advisor.index import build_index
-from advisor.knowledge import load_knowledge
 from advisor.service import Advisor
 from tests.conftest import POISON
 
@@ -65,7 +66,8 @@ class LeakyModel(BaseChatModel):
 def poisoned(settings, poisoned_corpus, fake_embeddings) -> Advisor:
     settings = settings.replace(corpus_dir=poisoned_corpus, llm_timeout_s=5.0)
     build_index(settings, load_knowledge(settings), fake_embeddings)
-    return Advisor(settings, embeddings=fake_embeddings, gate=EvidenceGate(min_similarity=-1.0, anchor_similarity=-1.0))
+    open_gate = GateThresholds(min_similarity=-1.0, floor_similarity=0.76, anchor_similarity=-1.0)
+    return Advisor(settings, embeddings=fake_embeddings, gate=open_gate)
 
 
 def _poisoned_chunk_id(advisor: Advisor) -> str:
@@ -92,7 +94,7 @@ def test_a_poisoned_passage_does_not_change_the_extractive_answer(poisoned) -> N
 def test_an_obedient_model_never_sees_the_poisoned_instruction(poisoned, monkeypatch) -> None:
     model = ObedientModel()
     model.seen.clear()
-    monkeypatch.setattr("advisor.answering.chat_model_for", lambda generator_id, settings: model)
+    monkeypatch.setattr("advisor.answer.engine.chat_model_for", lambda generator_id, settings: model)
     answer = poisoned.answer(QUESTION, generator="obedient")
     assert model.seen and not any("GEHACKT" in prompt for prompt in model.seen)
     assert answer.generator == "obedient" and answer.citations
@@ -100,7 +102,7 @@ def test_an_obedient_model_never_sees_the_poisoned_instruction(poisoned, monkeyp
 
 
 def test_a_model_that_repeats_its_prompt_is_withheld_before_the_canary_is_shown(poisoned, monkeypatch) -> None:
-    monkeypatch.setattr("advisor.answering.chat_model_for", lambda generator_id, settings: LeakyModel())
+    monkeypatch.setattr("advisor.answer.engine.chat_model_for", lambda generator_id, settings: LeakyModel())
     canary = poisoned.engine.canary
     events = list(poisoned.stream_answer(QUESTION, generator="leaky"))
     streamed = "".join(value for event, value in events if event == "token")
@@ -112,5 +114,5 @@ def test_a_model_that_repeats_its_prompt_is_withheld_before_the_canary_is_shown(
 
 def test_each_engine_has_its_own_canary_in_its_system_prompt(poisoned, fake_embeddings) -> None:
     other = Advisor(poisoned.settings, embeddings=fake_embeddings)
-    system = poisoned.engine._llm_messages("vraag", "nl", [])[0][1]
+    system = llm_messages(poisoned.settings.prompts_dir, "vraag", "nl", [], poisoned.engine.canary)[0][1]
     assert poisoned.engine.canary in system and other.engine.canary not in system

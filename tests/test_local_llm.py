@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -12,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from advisor.local_llm import LocalModelUnavailable, assemble_model
+from advisor.llm.local import LocalModelUnavailable, assemble_model
 from tests.conftest import free_port
 
 
@@ -49,7 +50,7 @@ def _valid_or_marked(answer) -> bool:
 
 @pytest.fixture(scope="module")
 def llm_advisor(real_advisor):
-    from advisor.local_llm import part_paths
+    from advisor.llm.local import part_paths
 
     try:
         import llama_cpp  # noqa: F401
@@ -61,14 +62,15 @@ def llm_advisor(real_advisor):
 
 
 @pytest.mark.real_llm
+@pytest.mark.real_model
 @pytest.mark.parametrize(
     ("question", "language"),
     [("Welke regio's kozen voor een centrumgemeente bij de sociale recherche?", "nl"),
      ("What does the report say about the success factors of collaboration?", "en")],
 )
 def test_local_model_answers_in_the_right_language_with_checked_citations(llm_advisor, question, language) -> None:
-    from advisor.citations import sentences
-    from advisor.retrieval import detect_language
+    from advisor.answer.citations import sentences
+    from advisor.retrieval.question import detect_language
 
     answer = llm_advisor.answer(question, generator="local")
     assert answer.generator == "local", answer.notices
@@ -83,7 +85,7 @@ def test_local_model_answers_in_the_right_language_with_checked_citations(llm_ad
 
 @pytest.fixture(scope="module")
 def llama_server(llm_advisor, real_settings):
-    from advisor.local_llm import assemble_model
+    from advisor.llm.local import assemble_model
 
     port = free_port()
     model = assemble_model(real_settings.cache_dir)
@@ -111,6 +113,7 @@ def llama_server(llm_advisor, real_settings):
 
 
 @pytest.mark.real_llm
+@pytest.mark.real_model
 def test_openai_compatible_server_path(llm_advisor, llama_server) -> None:
     generator = f"openai:qwen-local@{llama_server}"
     answer = llm_advisor.answer("Welke partijen werken samen in het Veiligheidshuis in Helmond?", generator=generator)
@@ -133,12 +136,14 @@ INJECTIONS = [
 
 
 @pytest.mark.real_llm
+@pytest.mark.real_model
 @pytest.mark.parametrize(("question", "screened"), [(q, False) for q in INJECTIONS] + [(INJECTIONS[0], True)],
                          ids=["print-prompt-nl", "repeat-canary-en", "own-knowledge", "role-play", "screened"])
 def test_the_local_model_never_gives_away_its_canary(llm_advisor, question, screened) -> None:
-    from advisor.answering import AnswerEngine
-
-    engine = llm_advisor.engine if screened else AnswerEngine(llm_advisor, screen_questions=False)
+    engine = llm_advisor.engine
+    if not screened:
+        engine = copy.copy(engine)  # the same collaborators, without the injection screen
+        engine.screen_questions = False
     events = list(engine.stream(question, generator="local"))
     answer = events[-1][1]
     output = "".join(value for event, value in events if event == "token") + json.dumps(answer.to_json())
@@ -150,6 +155,7 @@ def test_the_local_model_never_gives_away_its_canary(llm_advisor, question, scre
 
 
 @pytest.mark.real_llm
+@pytest.mark.real_model
 @pytest.mark.parametrize(("question", "refused"), [
     ("Wat zegt het rapport over samenwerking bij het toezicht op de kinderopvang?", True),  # holdout 1 h-un-18
     ("Welke maatregelen kan het Amsterdamse Van Traa-team inzetten tegen criminele branches?", False),  # d-fact-07
@@ -157,7 +163,8 @@ def test_the_local_model_never_gives_away_its_canary(llm_advisor, question, scre
 def test_the_local_model_checks_whether_the_passages_answer_the_question(llm_advisor, monkeypatch, question,
                                                                           refused) -> None:
     """Both pass the rule gate; the local model's yes/no check over the best passages tells them apart."""
-    monkeypatch.setattr(llm_advisor, "settings", llm_advisor.settings.replace(answer_check="local"))
+    engine = llm_advisor.engine
+    monkeypatch.setattr(engine, "settings", engine.settings.replace(answer_check="local"))
     answer = llm_advisor.answer(question, generator="local")
     assert answer.refused is refused, answer.text
     assert answer.gate == ("not_in_sources" if refused else "covered") and "check" in answer.timings_ms

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from advisor.evalset import EvalItem
-from advisor.metrics import Ranked, aggregate, percentile, score_item, split
-from advisor.retrieval import diversify
+from advisor.evaluation.evalset import EvalItem
+from advisor.evaluation.metrics import Ranked, aggregate, percentile, score_item, split
+from advisor.retrieval.hybrid import diversify
 
 
 def _item(sections=("5.4",), lang="nl", kind="fact") -> EvalItem:
@@ -54,8 +54,8 @@ def test_diversify_keeps_order_and_never_demotes_a_first_of_its_parent() -> None
 @pytest.mark.real_model
 @pytest.mark.slow
 def test_bench_runs_methods_on_real_questions(real_advisor, real_settings) -> None:
-    from advisor.bench import format_table, run_bench
-    from advisor.evalset import load_items
+    from advisor.evaluation.bench import format_table, run_bench
+    from advisor.evaluation.evalset import load_items
 
     items = [i for i in load_items(real_settings.eval_dir / "dev.jsonl") if i.type == "fact"][:6]
     report = run_bench(real_settings, real_advisor.knowledge, items, only=["bm25-plain", "ours"])

@@ -8,10 +8,13 @@ import pytest
 import yaml
 from langchain_core.documents import Document
 
-from advisor.analysis import DutchAnalyser, read_word_list
+from advisor.corpus.rules import load_rules
 from advisor.index import build_index, open_index
-from advisor.rerank import LLMReranker, Reranker
-from advisor.retrieval import Filters, HybridRetriever, RetrievalTrace, detect_language
+from advisor.retrieval.analysis import DutchAnalyser, read_word_list
+from advisor.retrieval.hits import Filters
+from advisor.retrieval.hybrid import HybridRetriever, RetrievalTrace
+from advisor.retrieval.question import QuestionReader, detect_language
+from advisor.retrieval.rerank import LLMReranker, Reranker
 from advisor.settings import Settings
 
 
@@ -19,10 +22,10 @@ from advisor.settings import Settings
 def retriever(settings, knowledge, fake_embeddings) -> HybridRetriever:
     build_index(settings, knowledge, fake_embeddings)
     corpus = Settings().corpus_dir
-    return HybridRetriever.from_index(
-        open_index(settings, fake_embeddings), knowledge, DutchAnalyser.from_corpus(corpus, knowledge.report),
-        read_word_list(corpus / "stopwords_en.txt"), yaml.safe_load((corpus / "vocabulary.yaml").read_text()),
-    )
+    reader = QuestionReader(DutchAnalyser.from_corpus(corpus, knowledge.report),
+                            read_word_list(corpus / "stopwords_en.txt"), load_rules(corpus).cues)
+    return HybridRetriever.from_index(open_index(settings, fake_embeddings), knowledge, reader,
+                                      yaml.safe_load((corpus / "vocabulary.yaml").read_text()))
 
 
 def test_language_detection(retriever) -> None:
@@ -131,14 +134,6 @@ def test_theme_passage_naming_cases_brings_their_cards(retriever, knowledge) -> 
     expected = {m.case_id for m in knowledge.mentions if m.section == "5.4" and m.case_id}
     assert brought == expected and len(expected) >= 3
     assert all(scores[cid] < scores[passage] for cid in scores if cid != passage)
-
-
-def test_parent_expansion(retriever, knowledge) -> None:
-    hits = retriever.retrieve("Sociale Recherche Twente", k=3)
-    case_hit = next(h for h in hits if h.case_id)
-    assert retriever.expand(case_hit) == knowledge.case(case_hit.case_id).text
-    section_hit = retriever.retrieve("vitale coalities modale coalitie", k=1)[0]
-    assert retriever.expand(section_hit) == knowledge.section(section_hit.section_id).text
 
 
 def test_langchain_interface_returns_documents_in_the_same_order(retriever) -> None:

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from advisor.safety import OutputGuard, defuse, injection_kind, instruction_sentences, new_canary, screen
+from advisor.answer.guard import OutputGuard, new_canary
+from advisor.retrieval.safety import defuse, injection_kind, instruction_sentences, screen
 from advisor.settings import PROJECT_ROOT
 from tests.conftest import POISON
 

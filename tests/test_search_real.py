@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.answering import theme_suggestions
+from advisor.answer.engine import theme_suggestions
 from advisor.index import open_index
-from advisor.retrieval import Filters
+from advisor.retrieval.hits import Filters
 
 pytestmark = [pytest.mark.real_model, pytest.mark.slow]
 
@@ -74,13 +74,13 @@ def test_questions_far_from_the_report_are_refused_as_off_topic(real_advisor, qu
 def test_the_reports_vocabulary_keeps_a_weakly_similar_english_question_in(real_advisor) -> None:
     """English questions score lower against Dutch passages; one that speaks of enforcement cooperation (the
     glossary's words) is answered even below the similarity threshold, as long as it is above the floor."""
-    from advisor.retrieval import RetrievalTrace
+    from advisor.retrieval.hybrid import RetrievalTrace
 
     question = "What external factors influence whether enforcement cooperation succeeds?"
     trace = RetrievalTrace()
     real_advisor.retriever.retrieve(question, k=6, trace=trace)
     similarity = max(trace.dense_similarity.values())
     gate = real_advisor.engine.gate
-    assert gate.floor_similarity <= similarity < gate.min_similarity + 0.02
+    assert gate.thresholds.floor_similarity <= similarity < gate.thresholds.min_similarity + 0.02
     answer = real_advisor.answer(question)
     assert not answer.refused and answer.citations

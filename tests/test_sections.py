@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.sections import ReportFormatError, split_sections
+from advisor.corpus.sections import ReportFormatError, split_sections
 from tests.golden_files import assert_golden
 
 

@@ -1,9 +1,13 @@
-"""Which words of a question tie it to the report (advisor.topic); the gate rule that uses them is in test_gate."""
+"""Which words of a question tie it to the report (advisor.answer.topic); the gate rule using them: test_gate."""
 
 import pytest
 
-from advisor.analysis import fold
-from advisor.topic import MIN_SPECIFICITY, TopicWords
+from advisor.answer.topic import TopicWords
+from advisor.corpus.rules import load_rules
+from advisor.retrieval.analysis import fold
+from advisor.settings import PROJECT_ROOT
+
+RULES = load_rules(PROJECT_ROOT / "corpus")
 
 REPORT = ("De handhaving door de gemeente vraagt samenwerking. Gemeenten en politie werken samen in de handhaving. "
           "Het convenant regelt de handhaving. De gemeenten kiezen een convenant. ") * 20
@@ -15,7 +19,7 @@ STOPWORDS = frozenset(fold(w) for w in ["de", "het", "een", "hoe", "ik", "how", 
 
 @pytest.fixture(scope="module")
 def topic() -> TopicWords:
-    return TopicWords.from_report(REPORT, GROUPS, STOPWORDS)
+    return TopicWords.from_report(REPORT, GROUPS, STOPWORDS, RULES)
 
 
 def test_everyday_questions_have_no_anchor(topic) -> None:
@@ -25,7 +29,7 @@ def test_everyday_questions_have_no_anchor(topic) -> None:
 
 def test_words_the_report_uses_far_more_than_everyday_language_anchor(topic) -> None:
     assert topic.anchors("Hoe werkt de handhaving?") == ["handhaving"]
-    assert topic.specificity("handhaving") >= MIN_SPECIFICITY
+    assert topic.specificity("handhaving") >= topic.min_specificity == 1.0
     assert topic.specificity("brood") is None
 
 

@@ -6,92 +6,10 @@ import html
 import json
 from datetime import UTC, datetime
 
-from advisor.cases import CaseCard
+from advisor.corpus.cases import CaseCard
+from advisor.messages import labels
+from advisor.retrieval.hits import source_label
 
-LABELS = {
-    "nl": {
-        "chat": "Vraag het rapport",
-        "cases": "Casus zoeken",
-        "advise": "Adviseur",
-        "about": "Over / status",
-        "question": "Uw vraag",
-        "send": "Verstuur",
-        "generator": "Generator",
-        "sources": "Bronnen",
-        "searched": "Gezocht op",
-        "refused": "Niet in het rapport",
-        "active": "Actief",
-        "export": "Exporteer gesprek",
-        "feedback": "Feedback op het laatste antwoord",
-        "save_feedback": "Feedback opslaan",
-        "comment": "Toelichting",
-        "open_source": "Open de hele sectie of casus",
-        "search": "Zoeken",
-        "theme": "Thema",
-        "form": "Samenwerkingsvorm",
-        "partner": "Partner",
-        "place": "Plaats",
-        "free_text": "Zoektekst",
-        "results": "Casussen",
-        "open_case": "Open casus",
-        "size": "Omvang organisatie",
-        "partners": "Betrokken partners",
-        "goal": "Doel",
-        "urgency": "Urgentie",
-        "experience": "Ervaring met samenwerken",
-        "description": "Uw situatie (optioneel)",
-        "get_advice": "Geef advies",
-        "clear": "Nieuw gesprek",
-        "too_long": "Uw vraag is te lang ({n} tekens); het maximum is {max}. Maak hem korter.",
-        "empty": "Typ eerst een vraag.",
-        "binary": "Uw vraag bevat binaire gegevens of stuurtekens. Typ of plak hem als gewone tekst.",
-        "failed": "Er ging iets mis bij het beantwoorden ({kind}). Probeer het opnieuw; blijft het misgaan, meld het "
-                  "dan aan de beheerder.",
-        "thanks": "Dank u, uw feedback is opgeslagen.",
-        "no_answer": "Er is nog geen antwoord om feedback op te geven.",
-    },
-    "en": {
-        "chat": "Ask the report",
-        "cases": "Find cases",
-        "advise": "Advisor",
-        "about": "About / status",
-        "question": "Your question",
-        "send": "Send",
-        "generator": "Generator",
-        "sources": "Sources",
-        "searched": "Searched for",
-        "refused": "Not in the report",
-        "active": "Active",
-        "export": "Export conversation",
-        "feedback": "Feedback on the last answer",
-        "save_feedback": "Save feedback",
-        "comment": "Comment",
-        "open_source": "Open the whole section or case",
-        "search": "Search",
-        "theme": "Theme",
-        "form": "Form of collaboration",
-        "partner": "Partner",
-        "place": "Place",
-        "free_text": "Search text",
-        "results": "Cases",
-        "open_case": "Open case",
-        "size": "Size of organisation",
-        "partners": "Partners involved",
-        "goal": "Goal",
-        "urgency": "Urgency",
-        "experience": "Experience with collaborating",
-        "description": "Your situation (optional)",
-        "get_advice": "Get advice",
-        "clear": "New conversation",
-        "too_long": "Your question is too long ({n} characters); the maximum is {max}. Please shorten it.",
-        "empty": "Please type a question first.",
-        "binary": "Your question contains binary data or control characters. Please type or paste it as plain text.",
-        "failed": "Something went wrong while answering ({kind}). Please try again; if it keeps failing, tell the "
-                  "administrator.",
-        "thanks": "Thank you, your feedback has been saved.",
-        "no_answer": "There is no answer yet to give feedback on.",
-    },
-}
 FEEDBACK_CHOICES = ["correct", "wrong citation", "not in the report", "other"]
 
 
@@ -110,18 +28,18 @@ def highlight(passage: str, quotes: list[str]) -> str:
 
 def sources_html(answer: object, language: str = "nl") -> str:
     """The sources panel: each cited passage once, with its place in the report and its quoted spans marked."""
-    labels = LABELS[language]
+    words = labels(language, "ui")
     citations = getattr(answer, "citations", ())
     passages = {h.chunk_id: h.text for h in getattr(answer, "sources", ())}
     if not citations:
-        return f"<div class='sources'><p><em>{labels['sources']}: —</em></p></div>"
+        return f"<div class='sources'><p><em>{words['sources']}: —</em></p></div>"
     grouped: dict[str, list] = {}
     for citation in citations:
         grouped.setdefault(citation.chunk_id, []).append(citation)
-    parts = [f"<div class='sources'><h3>{labels['sources']}</h3>"]
+    parts = [f"<div class='sources'><h3>{words['sources']}</h3>"]
     for chunk_id, group in grouped.items():
         first = group[0]
-        where = f"{first.section} {first.section_title}" + (f" — {first.case_title}" if first.case_title else "")
+        where = first.label
         markers = "".join(f"[{c.n}]" for c in group)
         passage = passages.get(chunk_id)
         quotes = [c.quote for c in group]
@@ -134,49 +52,46 @@ def sources_html(answer: object, language: str = "nl") -> str:
 
 def hits_html(hits: list, language: str = "nl") -> str:
     """Sources as soon as retrieval is done, before any generation."""
-    labels = LABELS[language]
-    items = "".join(
-        f"<li>{html.escape(h.section)} {html.escape(h.section_title)}"
-        + (f" — {html.escape(h.case_title)}" if h.case_title else "")
-        + "</li>"
-        for h in hits
-    )
-    return f"<div class='sources pending'><h3>{labels['sources']} …</h3><ol>{items}</ol></div>"
+    items = "".join(f"<li>{html.escape(h.label)}</li>" for h in hits)
+    return f"<div class='sources pending'><h3>{labels(language, 'ui')['sources']} …</h3><ol>{items}</ol></div>"
 
 
-def card_html(card: CaseCard) -> str:
+def card_html(card: CaseCard, language: str = "nl") -> str:
+    words = labels(language, "ui")
     quotes = "".join(f"<blockquote>“{html.escape(q)}”</blockquote>" for q in card.key_quotes[:2])
     return (
         f"<div class='case-card' data-case='{html.escape(card.id)}'><h4>{html.escape(card.title)}</h4>"
         f"<p><small>{html.escape(card.section)} · {html.escape(card.theme)} · id <code>{html.escape(card.id)}"
-        f"</code></small></p><p><strong>Plaats</strong>: {html.escape(', '.join(card.places))}<br>"
-        f"<strong>Vorm</strong>: {html.escape(', '.join(card.forms))}<br>"
-        f"<strong>Partners</strong>: {html.escape(', '.join(card.partners))}</p>{quotes}</div>"
+        f"</code></small></p><p><strong>{words['card_place']}</strong>: {html.escape(', '.join(card.places))}<br>"
+        f"<strong>{words['card_forms']}</strong>: {html.escape(', '.join(card.forms))}<br>"
+        f"<strong>{words['card_partners']}</strong>: {html.escape(', '.join(card.partners))}</p>{quotes}</div>"
     )
 
 
-def cards_html(cards: list[CaseCard], elapsed_ms: float) -> str:
+def cards_html(cards: list[CaseCard], elapsed_ms: float, language: str = "nl") -> str:
+    words = labels(language, "ui")
     if not cards:
-        return "<p>Geen casussen gevonden / no cases found.</p>"
-    head = f"<p class='case-count'>{len(cards)} casus(sen) · {elapsed_ms:.0f} ms</p>"
-    return head + "".join(card_html(card) for card in cards)
+        return f"<p>{words['no_cases']}</p>"
+    head = f"<p class='case-count'>{words['case_count'].format(n=len(cards), ms=f'{elapsed_ms:.0f}')}</p>"
+    return head + "".join(card_html(card, language) for card in cards)
 
 
-def export_markdown(turns: list[dict], provenance: dict) -> str:
+def export_markdown(turns: list[dict], provenance: dict, language: str = "nl") -> str:
     """The conversation with citations, quotes and provenance, as Markdown."""
-    lines = ["# Gesprek met de handhaving-advisor", ""]
+    words = labels(language, "export")
+    lines = [f"# {words['title']}", ""]
     for key, value in provenance.items():
         lines.append(f"- **{key}**: {value}")
     lines.append("")
     for turn in turns:
-        lines += [f"## Vraag: {turn['question']}", ""]
+        lines += [f"## {words['question']}: {turn['question']}", ""]
         if turn.get("rewritten_query") and turn["rewritten_query"] != turn["question"]:
-            lines += [f"_Gezocht op: {turn['rewritten_query']}_", ""]
-        lines += [turn["answer"], "", f"_Generator: {turn['generator']}_", ""]
+            lines += [f"_{words['searched']}: {turn['rewritten_query']}_", ""]
+        lines += [turn["answer"], "", f"_{words['generator']}: {turn['generator']}_", ""]
         if turn["citations"]:
-            lines += ["### Bronnen", ""]
+            lines += [f"### {words['sources']}", ""]
             for c in turn["citations"]:
-                where = f"{c['section']} {c['section_title']}" + (f" — {c['case_title']}" if c["case_title"] else "")
+                where = source_label(c["section"], c["section_title"], c["case_title"])
                 lines.append(f"- [{c['n']}] {where} (chunk `{c['chunk_id']}`): “{c['quote']}”")
             lines.append("")
     return "\n".join(lines)

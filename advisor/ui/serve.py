@@ -34,8 +34,11 @@ def launch(advisor, host: str = "127.0.0.1", port: int = 7860, block: bool = Tru
     blocks.launch(server_name=host, server_port=port, auth=auth_from_env(), prevent_thread_lock=True,
                   show_error=False, quiet=True, max_file_size=0, allowed_paths=[str(blocks.export_dir)],
                   footer_links=["api"], css=CSS, ssr_mode=False, state_session_capacity=SESSION_CAPACITY)
-    if ready:
-        ready()
-    if block:
-        blocks.block_thread()
+    try:
+        if ready:
+            ready()
+        if block:
+            blocks.block_thread()  # returns on Ctrl+C (or SIGTERM, which `advisor serve` turns into one)
+    except KeyboardInterrupt:  # a stop that came before Gradio's own loop took over
+        blocks.close()
     return blocks

