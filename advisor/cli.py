@@ -1,4 +1,5 @@
-"""Command line: ``advisor serve | ask | advise | search | cases | show | index | bench | eval | corpus``. Thin:
+"""Command line: ``advisor serve | ask | advise | search | cases | statements | show | index | bench | eval |
+corpus``. Thin:
 parse, build the settings, run the command (``advisor.commands``); the project's own errors become one line."""
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from advisor.commands import (
     cmd_search,
     cmd_serve,
     cmd_show,
+    cmd_statements,
 )
 from advisor.corpus.sections import THEMES
+from advisor.corpus.statements import KINDS
 from advisor.errors import AdvisorError
 from advisor.service import Advisor
 from advisor.settings import Settings
@@ -57,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=5, help="number of passages (default 5)")
     p.add_argument("--case", help="only this case id (see `advisor cases`)")
     _add_filters(p)
+    p.add_argument("--unit", choices=["chunks", "statements"], default="chunks",
+                   help="passages of the report (default) or its key statements")
+    p.add_argument("--kind", choices=KINDS, help="with --unit statements: only this kind")
+    p.add_argument("--subject", help="with --unit statements: a form, partner or theme (corpus/vocabulary.yaml)")
     p.add_argument("--json", action="store_true", help="print hits as JSON")
     p.set_defaults(func=cmd_search)
 
@@ -91,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the cards as JSON")
     p.set_defaults(func=cmd_cases)
 
+    p = sub.add_parser("statements", help="list the report's key statements, with filters, or what they leave out")
+    p.add_argument("--section", help="section id or number (12.3 holds both sections printed 12.3)")
+    p.add_argument("--case", help="case id (see `advisor cases`)")
+    p.add_argument("--kind", choices=KINDS, help="only this kind")
+    p.add_argument("--subject", help="a form, partner or theme slug of corpus/vocabulary.yaml")
+    p.add_argument("--lang", choices=["nl", "en"], default="nl", help="language of the statements printed")
+    p.add_argument("--uncovered", action="store_true", help="print the content sentences no statement covers")
+    p.add_argument("--json", action="store_true", help="print the statements as JSON")
+    p.set_defaults(func=cmd_statements)
+
     p = sub.add_parser("show", help="print a section (e.g. 5.4, 12.3-b, bijlage) or a case (by id)")
     p.add_argument("id", help="section id or number, or case id")
     p.add_argument("--json", action="store_true", help="print as JSON")
@@ -100,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", help="eval file (default: eval/test.jsonl)")
     p.add_argument("--methods", nargs="+", choices=["recipe-minilm", "recipe-e5", "bm25-plain", "hybrid-plain", "ours"],
                    help="run only these methods")
+    p.add_argument("--unit", choices=["chunks", "statements"], default="chunks",
+                   help="chunks: the retrieval methods (default); statements: evidence recall of statements vs chunks")
     p.add_argument("--json", action="store_true", help="print all figures, per item too, as JSON")
     p.set_defaults(func=cmd_bench)
 

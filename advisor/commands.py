@@ -19,6 +19,7 @@ from advisor.advice.advise import Situation
 from advisor.answer.conversation import check_history
 from advisor.corpus.cases import CaseCard
 from advisor.corpus.knowledge import write_clean_report
+from advisor.corpus.statements import Statement
 from advisor.errors import InputError
 from advisor.logs import configure as configure_logging
 from advisor.messages import say
@@ -49,8 +50,8 @@ def cmd_index(advisor: Advisor, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     manifest, built = advisor.build_index(rebuild=args.rebuild, progress=sys.stderr.isatty() or args.progress)
     if built:
-        print(f"Index built in {time.perf_counter() - started:.1f} s: {manifest.counts['chunks']} chunks "
-              f"with {manifest.embedding_model} ({manifest.fingerprint}).")
+        print(f"Index built in {time.perf_counter() - started:.1f} s: {manifest.counts['chunks']} chunks and "
+              f"{manifest.counts.get('statements', 0)} key statements with {manifest.embedding_model} ({manifest.fingerprint}).")
     else:
         print(f"Index is up to date (built {manifest.built_at}); nothing to do. Use --rebuild to build it anew.")
     return 0
@@ -60,9 +61,26 @@ def _format_hit(hit: Hit) -> str:
     return f"{hit.rank}. [{hit.score:.3f}] {hit.label}\n{_excerpt(hit.text)}"
 
 
+def _format_statement(s: Statement, english: bool = False) -> str:
+    where = f"{s.section_id}" + (f" · {s.case_id}" if s.case_id else "")
+    return f"[{s.id}] {s.kind} ({where})\n    {s.en if english else s.nl}\n    “{' '.join(s.quote.split())}”"
+
+
 def cmd_search(advisor: Advisor, args: argparse.Namespace) -> int:
     filters = Filters(theme=args.theme, case_id=args.case, form=args.form, partner=args.partner, place=args.place)
-    hits = advisor.search(" ".join(args.query), k=args.k, filters=filters)
+    query = " ".join(args.query)
+    if args.unit == "statements":
+        found = advisor.search_statements(query, k=args.k, filters=filters, kind=args.kind, subject=args.subject)
+        english = advisor.reader.about(query).language == "en"
+        if args.json:
+            _print_json([hit.to_dict() for hit in found])
+        else:
+            print("\n\n".join(f"{h.rank}. [{h.score:.3f}] {_format_statement(h.statement, english)}" for h in found)
+                  if found else "No statements found (check the filters).")
+        return 0
+    if args.kind or args.subject:
+        raise InputError("--kind and --subject select key statements: add --unit statements")
+    hits = advisor.search(query, k=args.k, filters=filters)
     if args.json:
         _print_json([hit.to_dict() for hit in hits])
     elif not hits:
@@ -92,29 +110,59 @@ def cmd_cases(advisor: Advisor, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_statements(advisor: Advisor, args: argparse.Namespace) -> int:
+    if args.uncovered:
+        missing, total = advisor.uncovered()
+        for unit in missing:
+            print(f"{unit.section_id} [{unit.start}-{unit.end}]: {' '.join(unit.text.split())[:160]}")
+        print(f"\ncoverage {1 - len(missing) / total:.3f}: {total - len(missing)} of {total} content sentences lie "
+              "inside a statement's quote")
+        return 0
+    found = advisor.statements(section=args.section, case=args.case, kind=args.kind, subject=args.subject)
+    if args.json:
+        _print_json([s.to_dict() for s in found])
+    else:
+        print("\n".join(_format_statement(s, args.lang == "en") for s in found) if found
+              else "No statements match these filters.")
+        print(f"\n{len(found)} statement(s).")
+    return 0
+
+
 def cmd_show(advisor: Advisor, args: argparse.Namespace) -> int:
     shown = advisor.show(args.id)
     section = shown.section
     if shown.case:
         card = shown.case
+        statements = advisor.statements(case=card.id)
         if args.json:
-            _print_json({**card.to_dict(), "text": card.text, "section_title": section.title})
+            _print_json({**card.to_dict(), "text": card.text, "section_title": section.title,
+                         "statements": [s.to_dict() for s in statements]})
             return 0
         print(f"{card.title}\n{section.number} {section.title} · theme {card.theme} · "
               f"offsets {card.start}-{card.end}\n")
         print(textwrap.fill(card.text, 100, replace_whitespace=False))
+        _print_statements(statements)
         return 0
+    statements = [s for s in advisor.statements(section=section.section_id) if s.section_id == section.section_id]
     if args.json:
         _print_json({"section_id": section.section_id, "number": section.number, "title": section.title,
                      "theme": section.theme, "start": section.start, "end": section.end, "text": section.text,
-                     "cases": [c.id for c in shown.cases_in_section]})
+                     "cases": [c.id for c in shown.cases_in_section],
+                     "statements": [s.to_dict() for s in statements]})
         return 0
     print(f"{section.number} {section.title}  (id {section.section_id}, offsets {section.start}-{section.end})\n")
     print(section.text)
+    _print_statements(statements)
     twins = [s for s in advisor.knowledge.sections_numbered(section.number) if s.section_id != section.section_id]
     for twin in twins:
         print(f"\n(The report prints {section.number} twice; see also `advisor show {twin.section_id}`: {twin.title}.)")
     return 0
+
+
+def _print_statements(statements: list[Statement]) -> None:
+    if statements:
+        print(f"\nKey statements ({len(statements)}):")
+        print("\n".join(_format_statement(s) for s in statements))
 
 
 def cmd_bench(advisor: Advisor, args: argparse.Namespace) -> int:
@@ -127,6 +175,13 @@ def cmd_bench(advisor: Advisor, args: argparse.Namespace) -> int:
     def progress(message: str) -> None:
         print(f"… {message}", file=sys.stderr, flush=True)
 
+    if args.unit == "statements":
+        from advisor.evaluation.evidence import format_evidence_table, run_evidence_bench
+
+        report = run_evidence_bench(advisor.settings, advisor.knowledge, items, progress=progress)
+        report["dataset"] = str(dataset)
+        _print_json(report) if args.json else print(format_evidence_table(report))
+        return 0
     report = run_bench(advisor.settings, advisor.knowledge, items, only=args.methods, progress=progress)
     report["dataset"] = str(dataset)
     if args.json:

@@ -25,6 +25,7 @@ from advisor.corpus.cases import CaseCard, filter_cases
 from advisor.corpus.knowledge import Knowledge, load_knowledge
 from advisor.corpus.rules import Rules, load_rules
 from advisor.corpus.sections import Section
+from advisor.corpus.statements import KINDS, Statement, Unit, content_units, uncovered, vocabulary_subjects
 from advisor.errors import NotFoundError
 from advisor.index.builds import IndexHandle, Manifest, build_index, is_up_to_date, open_index
 from advisor.index.embeddings import SentenceTransformerEmbeddings, get_embeddings
@@ -34,6 +35,7 @@ from advisor.retrieval.hits import Filters, Hit
 from advisor.retrieval.hybrid import HybridRetriever, RetrievalTrace
 from advisor.retrieval.question import QuestionReader
 from advisor.retrieval.safety import screen
+from advisor.retrieval.statements import StatementHit, StatementRetriever
 from advisor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ class Advisor:
         self._index: IndexHandle | None = None
         self._index_checked = 0.0
         self._retriever: HybridRetriever | None = None
+        self._statement_retriever: StatementRetriever | None = None
         self._engine: AnswerEngine | None = None
         self._lock = threading.RLock()
 
@@ -111,7 +114,7 @@ class Advisor:
             return
         with self._lock:
             if self._index is handle:
-                self._index, self._retriever = fresh, None
+                self._index, self._retriever, self._statement_retriever = fresh, None, None
 
     @property
     def retriever(self) -> HybridRetriever:
@@ -122,6 +125,15 @@ class Advisor:
                 vocabulary = yaml.safe_load(self.settings.vocabulary_path.read_text(encoding="utf-8"))
                 self._retriever = HybridRetriever.from_index(self.index, self.knowledge, self.reader, vocabulary)
             return self._retriever
+
+    @property
+    def statement_retriever(self) -> StatementRetriever:
+        """Search over the key statements (same index build as the chunks)."""
+        self._pick_up_newer_build()
+        with self._lock:
+            if self._statement_retriever is None:
+                self._statement_retriever = StatementRetriever.from_index(self.index, self.knowledge, self.reader)
+            return self._statement_retriever
 
     @property
     def engine(self) -> AnswerEngine:
@@ -156,7 +168,7 @@ class Advisor:
         )
         if built:
             with self._lock:
-                self._index = self._retriever = None
+                self._index = self._retriever = self._statement_retriever = None
         return manifest, built
 
     def index_is_current(self) -> bool:
@@ -169,6 +181,45 @@ class Advisor:
         if filters and filters.case_id:
             self.knowledge.case(filters.case_id)
         return self.retriever.retrieve(query, k=k, filters=filters, trace=trace)
+
+    def search_statements(self, query: str, k: int = 5, filters: Filters | None = None, kind: str | None = None,
+                          subject: str | None = None) -> list[StatementHit]:
+        """Key statements for a question, within the filters (an unknown case, kind or subject is an error)."""
+        self._check_statement_filters(filters, kind, subject)
+        return self.statement_retriever.retrieve(query, k=k, filters=filters, kind=kind, subject=subject)
+
+    def statements(self, section: str | None = None, case: str | None = None, kind: str | None = None,
+                   subject: str | None = None) -> list[Statement]:
+        """The key statements of a section (by id or printed number; '12.3' holds both), a case, a kind, a
+        subject, in the report's order."""
+        self._check_statement_filters(Filters(case_id=case), kind, subject)
+        wanted = None
+        if section:
+            numbered = self.knowledge.sections_numbered(section)
+            wanted = {s.section_id for s in numbered} or {self.knowledge.section(section).section_id}
+        found = [
+            s for s in self.knowledge.statements
+            if (wanted is None or s.section_id in wanted) and (not case or s.case_id == case)
+            and (not kind or s.kind == kind) and (not subject or subject in s.subjects)
+        ]
+        return sorted(found, key=lambda s: (s.start, s.end, s.id))
+
+    def uncovered(self) -> tuple[list[Unit], int]:
+        """The report's content sentences that no statement's quote covers, and how many there are in all."""
+        kb = self.knowledge
+        units = content_units(kb.sections, kb.cases)
+        return uncovered(units, kb.statements, kb.report), len(units)
+
+    def _check_statement_filters(self, filters: Filters | None, kind: str | None, subject: str | None) -> None:
+        if filters and filters.case_id:
+            self.knowledge.case(filters.case_id)
+        if kind and kind not in KINDS:
+            raise NotFoundError(f"no statement kind {kind!r}; kinds are {', '.join(KINDS)}")
+        if subject:
+            vocabulary = yaml.safe_load(self.settings.vocabulary_path.read_text(encoding="utf-8"))
+            if subject not in vocabulary_subjects(vocabulary):
+                raise NotFoundError(f"no subject {subject!r}; subjects are the forms, partners and themes of "
+                                    "corpus/vocabulary.yaml (`advisor statements --subject centrumgemeente`)")
 
     def cases(self, theme: str | None = None, form: str | None = None, partner: str | None = None,
               place: str | None = None) -> list[CaseCard]:

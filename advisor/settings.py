@@ -67,6 +67,10 @@ class Settings:
         return self.corpus_dir / "cases.yaml"
 
     @property
+    def statements_dir(self) -> Path:
+        return self.corpus_dir / "statements"
+
+    @property
     def vocabulary_path(self) -> Path:
         return self.corpus_dir / "vocabulary.yaml"
 

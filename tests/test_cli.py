@@ -13,7 +13,7 @@ from advisor.cli import build_parser, main
 from advisor.index import build_index
 from advisor.settings import PROJECT_ROOT
 
-COMMANDS = ["index", "search", "ask", "advise", "serve", "cases", "show", "bench", "eval", "corpus"]
+COMMANDS = ["index", "search", "ask", "advise", "serve", "cases", "statements", "show", "bench", "eval", "corpus"]
 
 
 def _subcommands() -> dict:

@@ -47,6 +47,7 @@ def test_the_plain_index_command_repairs_a_damaged_index(settings, knowledge, fa
     monkeypatch.setattr("advisor.cli.Advisor", lambda s: Advisor(s, embeddings=fake_embeddings))
     assert main(["index"]) == 0
     assert "Index built" in capsys.readouterr().out
-    assert open_index(settings, fake_embeddings).collection.count() == len(knowledge.chunks)
+    assert open_index(settings, fake_embeddings).collection.count() == (
+        len(knowledge.chunks) + len(knowledge.statements))
     assert main(["index"]) == 0  # and now it is healthy, so nothing is done
     assert "up to date" in capsys.readouterr().out

@@ -73,7 +73,7 @@ def test_rebuilds_in_another_process_keep_the_build_a_reader_holds(settings, kno
     # two builds later the reader's build is neither current nor previous, yet it stays while it is read
     assert current_build(folder).name != reader.build and held.exists()
     assert len(list(folder.glob("build-*"))) == 3
-    assert reader.collection.count() == len(knowledge.chunks)
+    assert reader.collection.count() == len(knowledge.chunks) + len(knowledge.statements)
     assert [d.id for d in dense(reader, "regie")] == expected
     reader.close()
     build_index(settings, knowledge, fake_embeddings, rebuild=True)

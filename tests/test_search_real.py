@@ -19,7 +19,8 @@ def test_index_on_disk_records_its_model_and_reopens(real_advisor, real_settings
     handle = open_index(real_settings, real_embeddings)
     assert handle.manifest.fingerprint == real_embeddings.fingerprint
     assert handle.manifest.counts["cases"] == 35
-    assert handle.collection.count() == len(real_advisor.knowledge.chunks)
+    assert handle.collection.count() == len(real_advisor.knowledge.chunks) + len(
+        real_advisor.knowledge.statements)
     _, built = real_advisor.build_index()
     assert not built
 

@@ -91,7 +91,7 @@ def test_build_open_and_search_with_filters(store, knowledge, fake_embeddings) -
     assert manifest.counts == {"sections": len(knowledge.sections), "cases": 35, "chunks": len(knowledge.chunks)}
     handle = open_index(settings, fake_embeddings)
     assert handle.build == store.current(fake_embeddings) and handle.manifest == manifest
-    assert handle.collection.count() == len(knowledge.chunks)
+    assert handle.collection.count() == len(knowledge.chunks) + len(knowledge.statements)
     docs = dense(handle, "samenwerking", k=10, where={"theme": "milieu"})
     assert docs and {d.metadata["theme"] for d in docs} == {"milieu"}
     for doc in docs:  # every record points at its place in the report
@@ -176,7 +176,8 @@ def test_a_damaged_manifest_is_refused_and_rebuilt(store, knowledge, fake_embedd
     with pytest.raises(IndexCorruptError, match="manifest"):
         open_index(settings, fake_embeddings)
     _, built = build_index(settings, knowledge, fake_embeddings)  # a damaged manifest is not "up to date"
-    assert built and open_index(settings, fake_embeddings).collection.count() == len(knowledge.chunks)
+    assert built and open_index(settings, fake_embeddings).collection.count() == (
+        len(knowledge.chunks) + len(knowledge.statements))
 
 
 def test_damaged_records_are_detected_and_rebuilt(store, knowledge, fake_embeddings) -> None:
@@ -186,4 +187,5 @@ def test_damaged_records_are_detected_and_rebuilt(store, knowledge, fake_embeddi
     with pytest.raises(IndexCorruptError, match="--rebuild"):
         open_index(settings, fake_embeddings)
     _, built = build_index(settings, knowledge, fake_embeddings)
-    assert built and open_index(settings, fake_embeddings).collection.count() == len(knowledge.chunks)
+    assert built and open_index(settings, fake_embeddings).collection.count() == (
+        len(knowledge.chunks) + len(knowledge.statements))

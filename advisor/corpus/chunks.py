@@ -51,6 +51,7 @@ class Chunk:
         """Flat metadata for the vector store (no None values: Chroma rejects them)."""
         data = asdict(self)
         del data["text"], data["chunk_id"]
+        data["unit"] = "chunk"  # the index also holds key statements (unit "statement")
         return {key: ("" if value is None else value) for key, value in data.items()}
 
 

@@ -1,4 +1,4 @@
-"""The report as structured knowledge: cleaned text, sections, case cards, place mentions and chunks.
+"""The report as structured knowledge: cleaned text, sections, case cards, place mentions, chunks and key statements.
 
     >>> kb = load_knowledge(Settings.from_env())
     >>> len(kb.cases), kb.section("12.3-b").title
@@ -16,6 +16,7 @@ from advisor.corpus.cases import CaseCard, Mention, link_mentions, load_cases
 from advisor.corpus.chunks import Chunk, chunk_report
 from advisor.corpus.clean import clean_text
 from advisor.corpus.sections import Section, split_sections
+from advisor.corpus.statements import Statement, load_statements, statements_digest
 from advisor.errors import AdvisorError, NotFoundError
 from advisor.settings import Settings
 
@@ -57,6 +58,8 @@ class Knowledge:
     cases: tuple[CaseCard, ...]
     chunk_size: int
     cases_digest: str
+    statements: tuple[Statement, ...] = ()  # corpus/statements/ (empty when the folder is absent)
+    statements_digest: str = ""
 
     @cached_property
     def chunks(self) -> tuple[Chunk, ...]:
@@ -68,8 +71,9 @@ class Knowledge:
 
     @property
     def corpus_digest(self) -> str:
-        """What the index depends on: the text and the curated case data."""
-        return hashlib.sha256(self.report.encode() + b"\x1f" + self.cases_digest.encode()).hexdigest()
+        """What the index depends on: the text and the curated data (case cards, key statements)."""
+        curated = self.cases_digest + ("\x1f" + self.statements_digest if self.statements_digest else "")
+        return hashlib.sha256(self.report.encode() + b"\x1f" + curated.encode()).hexdigest()
 
     def section(self, section_id: str) -> Section:
         for section in self.sections:
@@ -100,10 +104,14 @@ def load_knowledge(settings: Settings) -> Knowledge:
     """Parse the report once per corpus (cached for the life of the process)."""
     report = load_report(settings)
     cases_bytes = settings.cases_path.read_bytes()
-    key = (hashlib.sha256(report.encode()).hexdigest(), hashlib.sha256(cases_bytes).hexdigest(), settings.chunk_size)
+    statements_hash = statements_digest(settings.statements_dir) if settings.statements_dir.is_dir() else ""
+    key = (hashlib.sha256(report.encode()).hexdigest(), hashlib.sha256(cases_bytes).hexdigest(), settings.chunk_size,
+           statements_hash)
     with _lock:
         if key not in _cache:
             sections = split_sections(report)
             cases = load_cases(report, sections, settings.cases_path)
-            _cache[key] = Knowledge(report, tuple(sections), tuple(cases), settings.chunk_size, key[1])
+            statements = load_statements(settings.statements_dir) if statements_hash else []
+            _cache[key] = Knowledge(report, tuple(sections), tuple(cases), settings.chunk_size, key[1],
+                                    tuple(statements), statements_hash)
         return _cache[key]

@@ -35,6 +35,21 @@ def names(text: str, every_word: bool = False) -> set[str]:
     return {w.lower() for w in _NAME.findall(text)}
 
 
+_NAME_TAILS = ("se", "e", "s", "er", "ers")  # Venlose, Haagse, Amsterdammers: the name with a Dutch ending
+
+
+def name_found(name: str, words: set[str]) -> bool:
+    """Whether a passage (its folded ``words``) names ``name``: as written, with a Dutch ending ("Venlose" for
+    Venlo), or as the first part of a compound ("Amfi-aanpak", "AEF-onderzoek")."""
+    if name in words:
+        return True
+    head = name.split("-")[0]
+    if "-" in name and len(head) >= 2 and head in words:
+        return True
+    stems = (name[: -len(tail)] for tail in _NAME_TAILS if name.endswith(tail) and len(name) - len(tail) >= 4)
+    return any(stem in words for stem in stems)
+
+
 def numbers(text: str, number_words: dict[str, str]) -> set[str]:
     """The numbers a text gives, in digits or as number words ("twee" -> "2")."""
     found = {n.replace(",", ".") for n in _NUMBER.findall(text)}
@@ -69,7 +84,8 @@ class OverlapJudge:
         passage_terms = set(self.analyser.terms(passage))
         if numbers(claim, self.cues.number_words) - numbers(passage, self.cues.number_words):
             return False  # a number or year the passage does not have
-        if names(claim) - names(passage, every_word=True):
+        passage_words = names(passage, every_word=True)
+        if any(not name_found(name, passage_words) for name in names(claim)):
             return False  # a place, case or organisation the passage does not name
         closest = max(sentences(passage) or [passage], key=lambda s: len(own & set(self.analyser.terms(s))))
         if bool(self.cues.negation.search(claim)) != bool(self.cues.negation.search(closest)):

@@ -21,7 +21,7 @@ from langchain_core.embeddings import Embeddings
 from advisor.errors import AdvisorError
 
 COLLECTION = "report-chunks"
-CHUNKER_VERSION = 2  # 2: the embedded context line names the chapter
+CHUNKER_VERSION = 3  # 2: the embedded context line names the chapter; 3: key statements beside the chunks
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 

@@ -52,6 +52,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from advisor.corpus.knowledge import Knowledge
+from advisor.corpus.statements import index_entry
 from advisor.index.base import (
     CHUNKER_VERSION,
     IndexCorruptError,
@@ -146,32 +147,43 @@ def build_index(
                 log.warning("the current index is damaged; building it anew (%s)", damage)
         started = time.perf_counter()
         build = store.new_build(key)
-        chunks = list(knowledge.chunks)
+        entries = index_entries(knowledge)
         with store.create(key, build) as collection:
-            vectors = _embed(embeddings, [c.embed_text for c in chunks], progress)
-            for i in range(0, len(chunks), _BATCH):
-                batch = chunks[i : i + _BATCH]
+            vectors = _embed(embeddings, [entry[1] for entry in entries], progress)
+            for i in range(0, len(entries), _BATCH):
+                batch = entries[i : i + _BATCH]
                 collection.add(
-                    ids=[c.chunk_id for c in batch],
+                    ids=[entry[0] for entry in batch],
                     embeddings=vectors[i : i + _BATCH],
-                    documents=[c.text for c in batch],
-                    metadatas=[c.metadata() for c in batch],
+                    documents=[entry[2] for entry in batch],
+                    metadatas=[entry[3] for entry in batch],
                 )
                 renew()
                 if on_batch:
-                    on_batch(min(i + _BATCH, len(chunks)), len(chunks))
+                    on_batch(min(i + _BATCH, len(entries)), len(entries))
             count = collection.count()
-        if count != len(chunks):
-            raise IndexCorruptError(f"the new index holds {count} chunks, expected {len(chunks)}")
+        if count != len(entries):
+            raise IndexCorruptError(f"the new index holds {count} entries, expected {len(entries)}")
         manifest = Manifest(
             embedding_model=str(getattr(embeddings, "model_id", type(embeddings).__name__)),
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
             build_seconds=round(time.perf_counter() - started, 2),
-            counts={"sections": len(knowledge.sections), "cases": len(knowledge.cases), "chunks": len(chunks)},
+            counts={"sections": len(knowledge.sections), "cases": len(knowledge.cases),
+                    "chunks": len(knowledge.chunks), "statements": len(knowledge.statements)},
             **expected,
         )
         store.publish(key, build, manifest.to_json(), previous)
         return manifest, True
+
+
+def index_entries(knowledge: Knowledge) -> list[tuple[str, str, str, dict]]:
+    """(id, text to embed, document, metadata) for every chunk, then every key statement."""
+    entries = [(c.chunk_id, c.embed_text, c.text, c.metadata()) for c in knowledge.chunks]
+    sections = {s.section_id: s for s in knowledge.sections}
+    for s in knowledge.statements:
+        card = knowledge.case(s.case_id) if s.case_id else None
+        entries.append(index_entry(s, sections[s.section_id], card))
+    return entries
 
 
 def _embed(embeddings: Embeddings, texts: list[str], progress: bool) -> list[list[float]]:
@@ -255,10 +267,11 @@ def open_index(settings: Settings, embeddings: Embeddings) -> IndexHandle:
                 f"The index at {where} cannot be read ({type(error).__name__}: {error}). "
                 "Rebuild it with `advisor index --rebuild`."
             ) from error
-        if count != manifest.counts.get("chunks"):
+        expected_count = manifest.counts.get("chunks", 0) + manifest.counts.get("statements", 0)
+        if count != expected_count:
             close()
             raise IndexCorruptError(
-                f"The index at {where} holds {count} chunks but its manifest says {manifest.counts.get('chunks')}. "
+                f"The index at {where} holds {count} entries but its manifest says {expected_count}. "
                 "Rebuild it with `advisor index --rebuild`."
             )
     except BaseException:

@@ -53,7 +53,7 @@ def folder_fingerprint(folder: Path) -> str:
 class SentenceTransformerEmbeddings(Embeddings):
     """A sentence-transformers model; the weights load on first use, then stay in memory."""
 
-    def __init__(self, model_id: str, cache_dir: Path, batch_size: int = 16) -> None:
+    def __init__(self, model_id: str, cache_dir: Path, batch_size: int = 64) -> None:
         self.model_id = model_id
         self.cache_dir = cache_dir
         self.batch_size = batch_size

@@ -69,13 +69,12 @@ class Filters:
         ids = {c.id for c in cards}
         return ids & {self.case_id} if self.case_id else ids
 
-    def chroma_where(self, knowledge: Knowledge) -> dict | None:
-        clauses: list[dict] = []
+    def chroma_where(self, knowledge: Knowledge, unit: str = "chunk") -> dict:
+        """The Chroma ``where`` of these filters, for one kind of entry: "chunk" or "statement"."""
+        clauses: list[dict] = [{"unit": unit}]
         if self.theme:
             clauses.append({"theme": self.theme})
         case_ids = self.case_ids(knowledge)
         if case_ids is not None:
             clauses.append({"case_id": {"$in": sorted(case_ids) or ["-none-"]}})
-        if not clauses:
-            return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -96,7 +96,7 @@ class HybridRetriever(BaseRetriever):
                    vocabulary: dict | None = None, **kwargs: Any) -> HybridRetriever:
         """Build the lexical side once, from the documents stored in the collection itself. Sentences that try to
         instruct a language model (a poisoned document) are dropped here, so nothing downstream quotes or sees them."""
-        stored = handle.collection.get(include=["documents", "metadatas"])
+        stored = handle.collection.get(where={"unit": "chunk"}, include=["documents", "metadatas"])
         chunks = {
             cid: ChunkInfo(cid, defuse(text), meta)
             for cid, text, meta in zip(stored["ids"], stored["documents"], stored["metadatas"])
