@@ -88,16 +88,17 @@ def test_build_open_and_search_with_filters(store, knowledge, fake_embeddings) -
     settings = store.settings
     manifest, built = build_index(settings, knowledge, fake_embeddings)
     assert built and manifest.fingerprint == "fake-model-a"
-    assert manifest.counts == {"sections": len(knowledge.sections), "cases": 35, "chunks": len(knowledge.chunks)}
+    assert manifest.counts == {"sections": len(knowledge.sections), "cases": 35, "chunks": len(knowledge.chunks),
+                               "statements": len(knowledge.statements)}
     handle = open_index(settings, fake_embeddings)
     assert handle.build == store.current(fake_embeddings) and handle.manifest == manifest
     assert handle.collection.count() == len(knowledge.chunks) + len(knowledge.statements)
-    docs = dense(handle, "samenwerking", k=10, where={"theme": "milieu"})
+    docs = dense(handle, "samenwerking", k=10, where={"$and": [{"theme": "milieu"}, {"unit": "chunk"}]})
     assert docs and {d.metadata["theme"] for d in docs} == {"milieu"}
     for doc in docs:  # every record points at its place in the report
         assert knowledge.report[int(doc.metadata["start"]) : int(doc.metadata["end"])] == doc.page_content
     case = knowledge.cases[5]
-    docs = dense(handle, "samenwerking", k=50, where={"case_id": case.id})
+    docs = dense(handle, "samenwerking", k=50, where={"$and": [{"case_id": case.id}, {"unit": "chunk"}]})
     assert {d.metadata["case_id"] for d in docs} == {case.id}
     assert len(docs) == sum(1 for c in knowledge.chunks if c.case_id == case.id)
     # the hybrid retriever builds its lexical side from the store's own records
