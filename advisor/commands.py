@@ -50,8 +50,9 @@ def cmd_index(advisor: Advisor, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     manifest, built = advisor.build_index(rebuild=args.rebuild, progress=sys.stderr.isatty() or args.progress)
     if built:
+        statements = manifest.counts.get("statements", 0)
         print(f"Index built in {time.perf_counter() - started:.1f} s: {manifest.counts['chunks']} chunks and "
-              f"{manifest.counts.get('statements', 0)} key statements with {manifest.embedding_model} ({manifest.fingerprint}).")
+              f"{statements} key statements with {manifest.embedding_model} ({manifest.fingerprint}).")
     else:
         print(f"Index is up to date (built {manifest.built_at}); nothing to do. Use --rebuild to build it anew.")
     return 0
