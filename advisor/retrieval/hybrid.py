@@ -31,7 +31,7 @@ from advisor.index.builds import IndexHandle
 from advisor.retrieval.analysis import DutchAnalyser
 from advisor.retrieval.hits import Filters, Hit
 from advisor.retrieval.lexical import LexicalIndex
-from advisor.retrieval.question import Question, QuestionReader, phrase
+from advisor.retrieval.question import Question, QuestionReader, named_cases
 from advisor.retrieval.rerank import Reranker
 from advisor.retrieval.safety import defuse
 
@@ -150,11 +150,8 @@ class HybridRetriever(BaseRetriever):
 
     def named_cases(self, query: str | Question) -> list[str]:
         """Cases whose place or organisation the question names ('Twente', 'ROV Zeeland', 'Venlo')."""
-        folded = self.question(query).phrase
-        return [
-            card.id for card in self.knowledge.cases
-            if any(phrase(name) in folded for name in {*card.aliases, *card.places} if len(name) >= 4)
-        ]
+        named = named_cases(self.knowledge, self.question(query))
+        return [card.id for card in self.knowledge.cases if card.id in named]
 
     def named_attributes(self, query: str | Question) -> dict[str, float]:
         """Partners and forms the question names ('GGD', 'tax office', 'centrumgemeente'), each weighted by

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from advisor.corpus.rules import Cues
 from advisor.errors import InputError
@@ -165,3 +166,9 @@ class QuestionReader:
 def _empty(language: str) -> Question:
     """What is left of a message that only tried an injection."""
     return Question("", language, (), (), "  ", ())
+
+
+def named_cases(knowledge: Any, question: Question) -> set[str]:
+    """Cases whose place or organisation the question names ('Twente', 'ROV Zeeland', 'Venlo')."""
+    return {card.id for card in knowledge.cases
+            if any(phrase(name) in question.phrase for name in {*card.aliases, *card.places} if len(name) >= 4)}

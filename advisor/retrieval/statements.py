@@ -24,13 +24,7 @@ from advisor.index.builds import IndexHandle
 from advisor.retrieval.hits import Filters
 from advisor.retrieval.hybrid import FusionConfig
 from advisor.retrieval.lexical import LexicalIndex
-from advisor.retrieval.question import Question, QuestionReader, phrase
-
-
-def named_cases(knowledge: Knowledge, question: Question) -> set[str]:
-    """Cases whose place or organisation the question names ('Twente', 'ROV Zeeland', 'Venlo')."""
-    return {card.id for card in knowledge.cases
-            if any(phrase(name) in question.phrase for name in {*card.aliases, *card.places} if len(name) >= 4)}
+from advisor.retrieval.question import Question, QuestionReader, named_cases
 
 
 @dataclass(frozen=True)
