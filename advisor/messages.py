@@ -171,6 +171,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ui.question": {"nl": "Uw vraag", "en": "Your question"},
     "ui.send": {"nl": "Verstuur", "en": "Send"},
     "ui.generator": {"nl": "Generator", "en": "Generator"},
+    "ui.local_missing": {
+        "nl": "Het lokale taalmodel ('local') is niet geïnstalleerd: `make llm` installeert het (de eerste keer "
+              "ongeveer 4 minuten); start daarna de app opnieuw.",
+        "en": "The local language model ('local') is not installed: `make llm` installs it (about 4 minutes the "
+              "first time); then restart the app.",
+    },
     "ui.sources": {"nl": "Bronnen", "en": "Sources"},
     "ui.searched": {"nl": "Gezocht op", "en": "Searched for"},
     "ui.refused": {"nl": "Niet in het rapport", "en": "Not in the report"},

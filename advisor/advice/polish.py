@@ -13,6 +13,7 @@ from typing import Any
 from advisor.answer.citations import check_citations
 from advisor.answer.generation import LANGUAGE_NAMES, fallback_notice, stream_with_deadline
 from advisor.llm.generators import chat_model_for
+from advisor.llm.local import LocalModelNotInstalled
 from advisor.logs import describe_error
 from advisor.messages import say
 from advisor.prompts import render
@@ -33,6 +34,8 @@ def polish_advice(advice: Any, generator: str, settings: Settings) -> Any:
         prompt = render(settings.prompts_dir, "advise_polish", language_name=LANGUAGE_NAMES[language],
                         advice=advice.text)
         text = "".join(stream_with_deadline(model, [("human", prompt)], settings.llm_timeout_s))
+    except LocalModelNotInstalled:  # asked for by name and not installed: say so
+        raise
     except Exception as error:  # a dead or slow model: the extractive advice is always a correct answer
         log.warning("generator %s could not polish the advice: %s", generator, describe_error(error))
         return replace(advice, notices=(*advice.notices, fallback_notice(language, generator, error)))

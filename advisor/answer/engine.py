@@ -45,6 +45,7 @@ from advisor.corpus.knowledge import Knowledge
 from advisor.corpus.rules import Rules
 from advisor.llm.answerability import AnswerabilityJudge, LocalAnswerabilityJudge
 from advisor.llm.generators import EXTRACTIVE, chat_model_for
+from advisor.llm.local import LocalModelNotInstalled
 from advisor.logs import describe_error
 from advisor.messages import say
 from advisor.retrieval.hits import Filters, Hit
@@ -203,6 +204,8 @@ class AnswerEngine:
             return None, generator
         try:
             return self._chat_model_for(generator), generator
+        except LocalModelNotInstalled:  # asked for by name and not installed: say so, do not answer otherwise
+            raise
         except Exception as error:
             log.warning("generator %s is unavailable, answering extractively: %s", generator, describe_error(error))
             turn.notices.append(fallback_notice(language, generator, error))

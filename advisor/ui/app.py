@@ -22,6 +22,7 @@ from advisor.answer.conversation import check_history
 from advisor.errors import InputError
 from advisor.index.base import IndexProblem
 from advisor.llm.generators import available_generators
+from advisor.llm.local import LocalModelNotInstalled
 from advisor.logs import describe_error, loggable
 from advisor.messages import labels, say
 from advisor.service import Advisor
@@ -56,7 +57,8 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
     choices = [g for g, status in generators.items() if not status.startswith("unavailable")]
     default = settings.generator if settings.generator in choices else "extractive"
     ctx = Context(advisor, sorted(vocabulary.get("forms", {})), sorted(vocabulary.get("partners", {})), choices,
-                  default, Path(tempfile.mkdtemp(prefix="advisor-export-")))
+                  default, Path(tempfile.mkdtemp(prefix="advisor-export-")),
+                  local_missing=generators.get("local", "").startswith("unavailable"))
     with gr.Blocks(title="Handhaving-advisor", analytics_enabled=False) as blocks:
         blocks.export_dir = ctx.export_dir  # where export files are written (the only files the app serves)
         # removed with the app, or when the process exits
@@ -73,13 +75,15 @@ def _language_switch(language: gr.Radio, title: gr.Markdown, pages: list[Page]) 
     """The language switch relabels every control; answers follow the language of the question."""
     labelled = {c: k for page in pages for c, k in page.labelled.items()}
     buttons = {c: k for page in pages for c, k in page.buttons.items()}
+    infos = {c: k for page in pages for c, k in page.infos.items()}
 
     def relabel(lang: str):
         words = labels(lang, "ui")
         return ([gr.update(value=say("ui.title", lang))] + [gr.update(label=words[k]) for k in labelled.values()]
-                + [gr.update(value=words[k]) for k in buttons.values()])
+                + [gr.update(value=words[k]) for k in buttons.values()]
+                + [gr.update(info=words[k]) for k in infos.values()])
 
-    language.change(relabel, language, [title, *labelled, *buttons], api_name=False)
+    language.change(relabel, language, [title, *labelled, *buttons, *infos], api_name=False)
 
 
 def _api(advisor: Advisor) -> None:
@@ -90,7 +94,7 @@ def _api(advisor: Advisor) -> None:
         try:
             history = parse_history(history_json)
             answer = advisor.answer(text, history, generator_id or None)
-        except (InputError, IndexProblem) as error:  # a QueryError or a malformed history; no usable index
+        except (InputError, IndexProblem, LocalModelNotInstalled) as error:  # bad input; no index; no local model
             raise gr.Error(str(error), print_exception=False) from None
         except Exception as error:
             log.error("api ask failed: %s", describe_error(error))

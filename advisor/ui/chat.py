@@ -72,7 +72,8 @@ def chat_page(ctx: Context, language: gr.Radio) -> Page:
                     clear = gr.Button(words["clear"], elem_id="clear")
                 with gr.Row():
                     generator = gr.Dropdown(ctx.generator_choices, value=ctx.default_generator,
-                                            label=words["generator"], elem_id="generator")
+                                            label=words["generator"], elem_id="generator",
+                                            info=words["local_missing"] if ctx.local_missing else None)
                     active = gr.Markdown(f"{words['active']}: `{ctx.default_generator}`", elem_id="active-generator")
                 searched = gr.Markdown("", elem_id="searched")
             with gr.Column(scale=2):
@@ -163,4 +164,5 @@ def chat_page(ctx: Context, language: gr.Radio) -> Page:
     export.click(export_conversation, [turns, language], export_file, api_name=False)
     return Page({tab: "chat", question: "question", generator: "generator", open_choice: "open_source",
                  verdict: "feedback", comment: "comment", export_file: "export"},
-                {send: "send", clear: "clear", export: "export", save_feedback: "save_feedback"})
+                {send: "send", clear: "clear", export: "export", save_feedback: "save_feedback"},
+                {generator: "local_missing"} if ctx.local_missing else {})

@@ -12,10 +12,12 @@ from advisor.service import Advisor
 
 @dataclass
 class Page:
-    """What a page hands to the language switch: controls relabelled by key, buttons retitled by key."""
+    """What a page hands to the language switch: controls relabelled by key, buttons retitled by key, and controls
+    whose info line (the small text under a label) is rewritten by key."""
 
     labelled: dict = field(default_factory=dict)
     buttons: dict = field(default_factory=dict)
+    infos: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Context:
     generator_choices: list[str]
     default_generator: str
     export_dir: Path
+    local_missing: bool = False  # the local model is not installed: the generator menus say how to add it
 
 
 def query_error_text(error: QueryError, words: dict) -> str:

@@ -8,6 +8,7 @@ import gradio as gr
 
 from advisor.advice.advise import EXPERIENCE, GOALS, LEVELS, SIZES, Situation
 from advisor.corpus.sections import THEMES
+from advisor.llm.local import LocalModelNotInstalled
 from advisor.messages import labels
 from advisor.retrieval.hits import Filters
 from advisor.retrieval.question import MAX_QUERY_CHARS
@@ -67,7 +68,8 @@ def advise_page(ctx: Context, language: gr.Radio) -> Page:
             experience = gr.Radio(list(EXPERIENCE), value=defaults.experience, label=words["experience"],
                                   elem_id="advise-experience")
             generator = gr.Dropdown(ctx.generator_choices, value=ctx.default_generator, label=words["generator"],
-                                    elem_id="advise-generator")
+                                    elem_id="advise-generator",
+                                    info=words["local_missing"] if ctx.local_missing else None)
         description = gr.Textbox(label=words["description"], elem_id="advise-description")
         go = gr.Button(words["get_advice"], variant="primary", elem_id="advise-go")
         result = gr.Markdown("", elem_id="advise-result")
@@ -77,14 +79,18 @@ def advise_page(ctx: Context, language: gr.Radio) -> Page:
         situation = Situation(theme=theme or None, size=size, partners=tuple(partners_value or ()), goal=goal or None,
                               urgency=urgency, experience=experience,
                               description=(description or "")[:MAX_QUERY_CHARS], language=lang)
-        advice = advisor.advise(situation, gen)
+        try:
+            advice = advisor.advise(situation, gen)
+        except LocalModelNotInstalled as error:  # an API caller asked for a model that is not here
+            raise gr.Error(str(error), print_exception=False) from None
         notices = "".join(f"> ℹ️ {n}\n\n" for n in advice.notices)
         return notices + advice.text, sources_html(advice, lang)
 
     go.click(give_advice, [theme, size, goal, partners, urgency, experience, generator, description, language],
              [result, sources], api_name="advise")
     return Page({tab: "advise", theme: "theme", size: "size", goal: "goal", partners: "partners", urgency: "urgency",
-                 experience: "experience", generator: "generator", description: "description"}, {go: "get_advice"})
+                 experience: "experience", generator: "generator", description: "description"}, {go: "get_advice"},
+                {generator: "local_missing"} if ctx.local_missing else {})
 
 
 def about_page(ctx: Context, generators: dict[str, str]) -> Page:
