@@ -25,6 +25,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "answer.says": {"nl": "Wat het rapport zegt", "en": "What the report says"},
     "answer.recommends": {"nl": "Wat het rapport aanbeveelt", "en": "What the report recommends"},
     "answer.examples": {"nl": "Voorbeelden uit de praktijk", "en": "Examples from practice"},
+    "answer.more": {"nl": "Verder", "en": "Further"},
     "answer.attention": {"nl": "Aandachtspunten", "en": "Points of attention"},
     "answer.dated": {
         "nl": "Let op: het rapport dateert van maart 2008; namen van instanties en wetten kunnen sindsdien zijn "

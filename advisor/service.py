@@ -142,7 +142,7 @@ class Advisor:
             if self._engine is None:
                 self._engine = AnswerEngine(self.reader, retriever=lambda: self.retriever, knowledge=self.knowledge,
                                             embeddings=self.embeddings, rules=self.rules, settings=self.settings,
-                                            gate=self._gate)
+                                            gate=self._gate, statements=lambda: self.statement_retriever)
             return self._engine
 
     def answer(self, question: str, history: list[dict] | None = None, generator: str | None = None) -> Answer:

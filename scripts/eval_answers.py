@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from advisor.evaluation.evalset import case_ids_for, load_items
+from advisor.evaluation.evidence import answer_words, in_answer, in_sources
 from advisor.evaluation.runs import framing_of, stratified_sample
 from advisor.retrieval.question import detect_language
 from advisor.service import Advisor
@@ -28,8 +29,12 @@ def main() -> None:
     parser.add_argument("--generator", default="extractive")
     parser.add_argument("--limit", type=int)
     parser.add_argument("--out")
+    parser.add_argument("--sentence-composer", action="store_true",
+                        help="answer extractively from the passages' sentences, as before the key statements")
     args = parser.parse_args()
     advisor = Advisor(Settings.from_env())
+    if args.sentence_composer:
+        advisor.engine.statements = None
     items = stratified_sample(load_items(Path(args.dataset)), args.limit)
     advisor.answer("warm-up: wat is een centrumgemeente?")
     rows = []
@@ -48,6 +53,10 @@ def main() -> None:
             "unsupported_share": len(answer.unsupported) / total_sentences, "generator": answer.generator,
             "ms": answer.timings_ms.get("total"), "notices": list(answer.notices),
             "generate_ms": answer.timings_ms.get("generate"),
+            "evidence": bool(item.evidence) if item.answerable else None,
+            "evidence_in_sources": in_sources(answer, item.evidence) if item.evidence else None,
+            "evidence_in_answer": in_answer(answer, item.evidence) if item.evidence else None,
+            "words": answer_words(answer.text),
         })
         print(json.dumps(rows[-1]), file=sys.stderr)
     un = [r for r in rows if not r["answerable"]]
@@ -62,7 +71,14 @@ def main() -> None:
     print(f"language match: {sum(r['language_ok'] for r in rows)}/{len(rows)}")
     print(f"advice+case_lookup grounded in a gold case: {sum(r['grounded'] for r in grounded)}/{len(grounded)}")
     answered = [r for r in an if not r["refused"]]
+    with_evidence = [r for r in an if r["evidence"]]
+    if with_evidence:
+        found = [r for r in with_evidence if r["evidence_in_sources"]]
+        print(f"evidence in sources: {len(found)}/{len(with_evidence)}; evidence in answer: "
+              f"{sum(r['evidence_in_answer'] for r in with_evidence)}/{len(with_evidence)} "
+              f"(of those with it in the sources: {sum(r['evidence_in_answer'] for r in found)}/{len(found)})")
     if answered:
+        print(f"answer words (answered): median {statistics.median(r['words'] for r in answered):.0f}")
         share = statistics.fmean(r["unsupported_share"] for r in answered)
         print(f"unsupported sentence share (answered): {share:.3f}")
         print(f"answers that fell back to extractive: {sum(r['generator'] != args.generator for r in answered)}")

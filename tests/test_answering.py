@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 import time
 from pathlib import Path
 
@@ -43,20 +44,39 @@ def _valid(answer) -> bool:
     return all(any(c.chunk_id == h.chunk_id and c.quote in h.text for h in answer.sources) for c in answer.citations)
 
 
-def test_extractive_answer_quotes_retrieved_passages(advisor) -> None:
+def _statement_of(answer, citation, knowledge):
+    return next(s for s in knowledge.statements if s.quote == citation.quote and s.start == citation.start)
+
+
+def test_extractive_answer_is_made_of_key_statements(advisor, knowledge) -> None:
     answer = advisor.answer("Sociale Recherche Twente uitvoeringsgemeente Almelo kosten")
     assert not answer.refused and answer.generator == "extractive" and answer.kind == "answer"
     assert answer.citations and _valid(answer)
-    for citation in answer.citations:
-        assert f"“{citation.quote}” [{citation.n}]" in answer.text
+    for citation in answer.citations:  # each cited sentence is a key statement, its quote the report's own words
+        statement = _statement_of(answer, citation, knowledge)
+        assert statement.nl.rstrip(".") + f" [{citation.n}]" in answer.text
+    claims = [line for line in answer.text.splitlines() if line and not line.startswith(("**", "_"))]
+    assert claims and all(re.search(r"\[\d+\]", line) for line in claims)  # every sentence cited
     assert "maart 2008" in answer.text
     assert set(answer.timings_ms) >= {"retrieve", "generate", "total"}
 
 
-def test_english_question_gets_english_framing_and_dutch_quotes(advisor) -> None:
+def test_without_statements_the_passages_sentences_are_quoted(advisor) -> None:
+    advisor.engine.statements = None  # an index built before the key statements
+    answer = advisor.answer("Sociale Recherche Twente uitvoeringsgemeente Almelo kosten")
+    assert answer.citations and _valid(answer)
+    for citation in answer.citations:
+        assert f"“{citation.quote}” [{citation.n}]" in answer.text
+
+
+def test_english_question_gets_english_statements_with_dutch_quotes(advisor, knowledge) -> None:
     answer = advisor.answer("Which cases use a covenant with the tax office Belastingdienst?")
-    assert answer.language == "en"
-    assert answer.text.startswith("What the report") and "March 2008" in answer.text
+    assert answer.language == "en" and answer.citations and _valid(answer)
+    for citation in answer.citations:
+        statement = _statement_of(answer, citation, knowledge)
+        assert statement.en.rstrip(".") + f" [{citation.n}]" in answer.text  # English words in the answer
+        assert knowledge.report[citation.start:citation.end] == citation.quote  # the Dutch words, in the citation
+    assert "March 2008" in answer.text
 
 
 def test_gate_refusal_points_to_nearest_topics_in_the_users_language(settings, knowledge, fake_embeddings) -> None:

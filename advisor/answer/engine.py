@@ -39,6 +39,7 @@ from advisor.answer.generation import (
 )
 from advisor.answer.guard import OutputGuard, new_canary
 from advisor.answer.refusals import instructions_reply, refusal_text, suggestions_from, theme_suggestions
+from advisor.answer.statements import AnswerPlan, compose_statements
 from advisor.answer.support import SupportCheck
 from advisor.answer.topic import TopicWords
 from advisor.corpus.knowledge import Knowledge
@@ -52,11 +53,13 @@ from advisor.retrieval.hits import Filters, Hit
 from advisor.retrieval.hybrid import HybridRetriever, RetrievalTrace
 from advisor.retrieval.question import Question, QuestionReader
 from advisor.retrieval.safety import screen
+from advisor.retrieval.statements import StatementRetriever
 from advisor.settings import Settings
 
 log = logging.getLogger(__name__)
 CASE_HITS = 2  # case passages added for questions that ask for examples or describe the asker's situation
 GENERATOR_REFUSAL_MAX_WORDS = 40  # a generated "I cannot answer" longer than this is an answer after all
+STATEMENTS = 10  # key statements searched for an extractive answer (and case statements, when examples are asked for)
 
 
 @dataclass
@@ -87,9 +90,11 @@ class AnswerEngine:
     def __init__(self, reader: QuestionReader, retriever: Callable[[], HybridRetriever], knowledge: Knowledge,
                  embeddings: Any, rules: Rules, settings: Settings, gate: GateThresholds | None = None,
                  chat_models: Callable[[str, Settings], Any] | None = None, screen_questions: bool = True,
-                 judge: AnswerabilityJudge | None = None) -> None:
+                 judge: AnswerabilityJudge | None = None,
+                 statements: Callable[[], StatementRetriever | None] | None = None) -> None:
         self.reader = reader
         self.retriever = retriever
+        self.statements = statements  # the key statements' search (the extractive answer is made of them)
         self.knowledge = knowledge
         self.rules = rules
         self.settings = settings
@@ -157,7 +162,7 @@ class AnswerEngine:
             if checked is None:
                 generator = EXTRACTIVE
         if checked is None:
-            checked = self._compose(question, searched, hits, turn.retriever)
+            checked, hits = self._compose(question, searched, hits, turn.retriever)
         else:
             checked = Checked(f"{checked.text}\n\n_{say('answer.dated', question.language)}_", checked.citations,
                               checked.unsupported, checked.invalid_markers)
@@ -279,13 +284,22 @@ class AnswerEngine:
         return checked
 
     def _compose(self, question: Question, searched: Question, hits: list[Hit],
-                 retriever: HybridRetriever) -> Checked:
-        """The extractive answer: the sentences of the passages that share most of the question's terms."""
-        idf = {t: retriever.lexical.idf(t) for t in searched.terms}
-        picked = pick_sentences(searched, hits, retriever.analyser, self.rules.cues, idf,
-                                with_cases=question.wants_examples)
-        text, citations = compose(question.language, hits, picked)
-        return Checked(text, tuple(citations), (), 0)
+                 retriever: HybridRetriever) -> tuple[Checked, list[Hit]]:
+        """The extractive answer, made of the key statements that answer the question (the passages' sentences
+        that share most of its terms when the index holds no statements), and the sources it cites."""
+        finder = self.statements() if self.statements else None
+        if finder is None or not len(finder):
+            idf = {t: retriever.lexical.idf(t) for t in searched.terms}
+            picked = pick_sentences(searched, hits, retriever.analyser, self.rules.cues, idf,
+                                    with_cases=question.wants_examples)
+            text, citations = compose(question.language, hits, picked)
+            return Checked(text, tuple(citations), (), 0), hits
+        plan = AnswerPlan.of(searched, question.language)
+        found = finder.retrieve(searched, k=STATEMENTS)
+        examples = finder.retrieve(searched, k=STATEMENTS, filters=Filters(cases_only=True)) if plan.examples else []
+        text, citations, sources = compose_statements(plan, found, examples, hits,
+                                                      lambda s: retriever.chunk_holding(s.start, s.end))
+        return Checked(text, tuple(citations), (), 0), sources
 
     # -- helpers ----------------------------------------------------------------------------------------------------
 

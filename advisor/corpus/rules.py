@@ -36,12 +36,13 @@ def _words(words: list[str]) -> re.Pattern:
 
 @dataclass(frozen=True)
 class Cues:
-    """Compiled cue patterns. Question cues: own_situation, examples, smalltalk, thanks, farewell, dependent.
+    """Compiled cue patterns. Question cues: own_situation, examples, intents, smalltalk, thanks, farewell, dependent.
     Gate cues: the figure rule's question and passage patterns and the kinds of information a 2008 study lacks.
     Answer cues: generator_refused, recommend, attention. Judge: negation, number_words. Topic: report_words."""
 
     own_situation: re.Pattern
     examples: re.Pattern
+    intents: dict[str, re.Pattern]  # statement kind -> the question asks for it
     smalltalk: re.Pattern
     thanks: re.Pattern
     farewell: re.Pattern
@@ -75,6 +76,7 @@ def compile_cues(data: dict[str, Any]) -> Cues:
     return Cues(
         own_situation=_words(q["own_situation"]),
         examples=re.compile(rf"\b(?:{_alternatives(q['examples'])})", re.IGNORECASE),
+        intents={kind: _words(words) for kind, words in q["intents"].items()},
         smalltalk=re.compile(rf"^\s*(?:{_alternatives(q['smalltalk'])})[\s!.,]*(\w+[\s!.]*)?$", re.IGNORECASE),
         thanks=re.compile(_alternatives(q["thanks"]), re.IGNORECASE),
         farewell=re.compile(_alternatives(q["farewell"]), re.IGNORECASE),

@@ -44,6 +44,24 @@ def holds(unit_text: str, evidence: str) -> bool:
     return bool(words) and sum(w in have for w in words) / len(words) >= MIN_WORD_SHARE
 
 
+def in_answer(answer: Any, evidence: tuple[str, ...]) -> bool:
+    """``evidence_in_answer``: a cited quote or the answer's text holds one of the evidence sentences."""
+    texts = [c.quote for c in answer.citations] + [answer.text]
+    return any(holds(text, sentence) for text in texts for sentence in evidence)
+
+
+def in_sources(answer: Any, evidence: tuple[str, ...]) -> bool:
+    """``evidence_in_sources``: a passage the answer was given (or cites) holds one of the evidence sentences."""
+    return any(holds(hit.text, sentence) for hit in answer.sources for sentence in evidence)
+
+
+def answer_words(text: str) -> int:
+    """The words of an answer as a reader counts them: without citation markers and without the italic note
+    lines (the report's date) that every answer ends with."""
+    kept = [line for line in text.splitlines() if not (line.startswith("_") and line.endswith("_"))]
+    return len(_WORD.findall(re.sub(r"\[\d+\]", " ", "\n".join(kept))))
+
+
 def first_hit(texts: Iterable[str], evidence: tuple[str, ...]) -> int | None:
     """The rank (1-based) of the first unit that holds one of the evidence sentences, or None."""
     for rank, text in enumerate(texts, start=1):

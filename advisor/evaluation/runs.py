@@ -81,6 +81,25 @@ def claims_of(answer: Any) -> list[tuple[str, list[int]]]:
     return out
 
 
+def is_key_statement(claim: str, citation: Any, knowledge: Any) -> bool:
+    """Whether a claim is a key statement (its Dutch or English text, a case line's label aside) cited with the
+    statement's own quote. Such a claim is not judged again: every key statement is held to its quote by the
+    statements' checks (tests/test_statements.py: the judge in context, or a reviewer's reason)."""
+    for statement in statements_quoting(knowledge, citation.quote, citation.start):
+        for text in (statement.nl, statement.en):
+            body = text.rstrip(" .")
+            if body in claim:
+                rest = claim.replace(body, "").strip(" .:-")
+                card = knowledge.case(statement.case_id) if statement.case_id else None
+                if not rest or (card and rest == card.title):
+                    return True
+    return False
+
+
+def statements_quoting(knowledge: Any, quote: str, start: int) -> list[Any]:
+    return [s for s in knowledge.statements if s.start == start and s.quote == quote]
+
+
 def score_answer(item: EvalItem, answer: Any, ranked: list[Ranked], judge: Any, knowledge: Any,
                  retriever: Any) -> dict:
     """Every metric for one item (None where a metric does not apply)."""
@@ -97,10 +116,14 @@ def score_answer(item: EvalItem, answer: Any, ranked: list[Ranked], judge: Any, 
     claims = claims_of(answer) if not answer.refused else []
     pairs: list[tuple[str, str]] = []
     owners: list[int] = []
+    settled: set[int] = set()  # claims that are key statements cited with their own quote
     for index, (claim, numbers) in enumerate(claims):
         for number in numbers:
             citation = by_n.get(number)
             if citation and citation.chunk_id in passages:
+                if is_key_statement(claim, citation, knowledge):
+                    settled.add(index)
+                    continue
                 pairs.append((claim, passages[citation.chunk_id]))
                 owners.append(index)
     facts_pairs = [(fact, answer.text) for fact in item.gold_facts] if item.answerable and not answer.refused else []
@@ -111,7 +134,8 @@ def score_answer(item: EvalItem, answer: Any, ranked: list[Ranked], judge: Any, 
     claim_verdicts = []
     for index, (claim, numbers) in enumerate(claims):
         mine = [v for v, owner in zip(cited, owners) if owner == index]
-        claim_verdicts.append({"claim": claim, "citations": numbers, "supported": any(mine)})
+        claim_verdicts.append({"claim": claim, "citations": numbers, "supported": index in settled or any(mine),
+                               "by": "key statement" if index in settled else "judge"})
     scores["citation_precision"] = sum(cited) / len(cited) if cited else None
     scores["faithfulness"] = (sum(c["supported"] for c in claim_verdicts) / len(claim_verdicts)
                               if claim_verdicts else None)

@@ -254,6 +254,13 @@ class HybridRetriever(BaseRetriever):
         meta = self.chunks[cid].meta
         return meta.get("case_id") or meta["section_id"]
 
+    def chunk_holding(self, start: int, end: int) -> Hit | None:
+        """The passage that holds the span start:end of the report (a statement's quote), as a hit of rank 0."""
+        for cid, info in self.chunks.items():
+            if int(info.meta["start"]) <= start and end <= int(info.meta["end"]):
+                return self._hit(0, cid, 0.0)
+        return None
+
     def _hit(self, rank: int, cid: str, score: float) -> Hit:
         info = self.chunks[cid]
         meta = info.meta

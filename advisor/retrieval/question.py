@@ -99,6 +99,7 @@ class Question:
     followup: bool = False  # leans on the conversation: rewritten into a standalone search first
     asks_examples: bool = False  # asks for examples or practice
     own_situation: bool = False  # describes the asker's own situation (a request for advice)
+    kinds: tuple[str, ...] = ()  # the kinds of key statement it asks for ("disadvantage", "participants", ...)
 
     @property
     def wants_examples(self) -> bool:
@@ -147,6 +148,7 @@ class QuestionReader:
             words=tuple(_LETTERS.findall(text.lower())),
             asks_examples=bool(self.cues.examples.search(text)),
             own_situation=bool(self.cues.own_situation.search(text)),
+            kinds=tuple(kind for kind, cue in self.cues.intents.items() if cue.search(text)),
         )
 
     def _smalltalk(self, text: str) -> str | None:
