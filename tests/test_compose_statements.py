@@ -86,3 +86,18 @@ def test_the_question_says_which_kinds_of_statement_it_asks_for(settings) -> Non
     assert reader.about("Who takes part in the Sociale Recherche Twente?").kinds == ("participants",)
     assert reader.about("Hoe wordt de samenwerking gefinancierd?").kinds == ("financing",)
     assert reader.about("Regionale uitvoeringsdiensten in Zeeland").kinds == ()
+
+
+def test_the_evaluation_does_not_judge_a_key_statement_cited_with_its_own_quote_again(knowledge) -> None:
+    from types import SimpleNamespace
+
+    from advisor.evaluation.runs import is_key_statement
+
+    s = next(s for s in knowledge.statements if s.case_id)
+    own = SimpleNamespace(quote=s.quote, start=s.start)
+    assert is_key_statement(s.nl, own, knowledge) and is_key_statement(s.en.rstrip("."), own, knowledge)
+    assert is_key_statement(f"{knowledge.case(s.case_id).title}: {s.nl}", own, knowledge)  # a case line
+    other = next(t for t in knowledge.statements if t.quote != s.quote)
+    assert not is_key_statement(s.nl, SimpleNamespace(quote=other.quote, start=other.start), knowledge)
+    assert not is_key_statement(s.nl.replace(" ", " niet ", 1), own, knowledge)  # changed words are judged
+    assert not is_key_statement(f"Zeker is: {s.nl}", own, knowledge)  # so is anything added
