@@ -77,3 +77,25 @@ def test_the_copy_check_catches_copying(knowledge, ngrams) -> None:
     bad = EvalItem("x-1", "nl", "fact", sentence, (), ("5.3",), (), ("feit",), ("niet in het rapport",), ())
     problems = validate_items([bad], knowledge, ngrams)
     assert any("copies the report" in p for p in problems) and any("evidence" in p for p in problems)
+
+
+def test_an_evaluators_own_file_needs_only_the_required_fields(tmp_path) -> None:
+    from advisor.errors import InputError
+
+    path = tmp_path / "mine.jsonl"
+    path.write_text('{"id": "m-1", "lang": "nl", "type": "fact", "question": "Wat is een centrumgemeente?"}\n'
+                    '{"id": "m-2", "lang": "en", "type": "fact", "question": "What is a centrumgemeente?", '
+                    '"history": null, "evidence": ["Een gemeente voert de taken uit voor meerdere gemeenten."]}\n',
+                    encoding="utf-8")
+    first, second = load_items(path)
+    assert first.history == () and first.gold_sections == () and first.evidence == () and first.must_not == ()
+    assert second.history == () and second.evidence == ("Een gemeente voert de taken uit voor meerdere gemeenten.",)
+    path.write_text('{"id": "m-3", "lang": "nl", "type": "fact"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"mine.jsonl:1: item 'm-3' lacks the required field 'question'"):
+        load_items(path)
+    path.write_text('{"question": "Wat?"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"the item lacks the required fields 'id', 'lang', 'type'"):
+        load_items(path)
+    path.write_text('["not", "an", "object"]\n', encoding="utf-8")
+    with pytest.raises(InputError, match="must be a JSON object"):
+        load_items(path)

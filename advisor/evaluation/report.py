@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from advisor.evaluation.metrics import METRICS
+from advisor.evaluation.metrics import COUNT_METRICS, METRICS
 
 
 def _bar(value: float | None, width: int = 160) -> str:
@@ -19,10 +19,10 @@ def _bar(value: float | None, width: int = 160) -> str:
 
 
 def _split_table(title: str, split: dict) -> str:
-    head = "".join(f"<th>{html.escape(m)}</th>" for m in METRICS if m != "must_not_violations")
+    head = "".join(f"<th>{html.escape(m)}</th>" for m in METRICS if m not in COUNT_METRICS)
     rows = []
     for name, values in split.items():
-        cells = "".join(f"<td>{_bar(values.get(m))}</td>" for m in METRICS if m != "must_not_violations")
+        cells = "".join(f"<td>{_bar(values.get(m))}</td>" for m in METRICS if m not in COUNT_METRICS)
         rows.append(f"<tr><th>{html.escape(name)} (n={values['n']})</th>{cells}</tr>")
     return f"<h2>{html.escape(title)}</h2><table><tr><th></th>{head}</tr>{''.join(rows)}</table>"
 
@@ -50,7 +50,7 @@ def write_report(path: Path, summary: dict, rows: list[dict]) -> None:
     meta = summary["metadata"]
     overall = summary["metrics"]
     metric_rows = "".join(
-        f"<tr><th>{html.escape(m)}</th><td>{_bar(overall.get(m)) if m != 'must_not_violations' else overall.get(m)}"
+        f"<tr><th>{html.escape(m)}</th><td>{_bar(overall.get(m)) if m not in COUNT_METRICS else overall.get(m)}"
         f"</td><td>{overall.get(m + '_ci95')}</td></tr>" for m in METRICS)
     worst = sorted(rows, key=_badness)[:25]
     worst_rows = "".join(

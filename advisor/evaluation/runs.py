@@ -26,7 +26,8 @@ from typing import Any
 from advisor.answer.citations import sentences
 from advisor.errors import InputError
 from advisor.evaluation.evalset import EvalItem, case_ids_for
-from advisor.evaluation.metrics import HIGHER_IS_BETTER, METRICS, Ranked, percentile, score_item
+from advisor.evaluation.evidence import answer_words, in_answer, in_sources
+from advisor.evaluation.metrics import ANSWER_WORDS_LIMIT, HIGHER_IS_BETTER, METRICS, Ranked, percentile, score_item
 from advisor.evaluation.report import write_report
 from advisor.retrieval.question import detect_language
 
@@ -144,6 +145,10 @@ def score_answer(item: EvalItem, answer: Any, ranked: list[Ranked], judge: Any, 
     scores["refusal_accuracy"] = float(answer.refused != item.answerable)
     scores["language_match"] = float(detect_language(framing_of(answer), retriever.analyser,
                                                      retriever.english_stopwords) == item.lang)
+    if item.answerable and item.evidence:  # a refused answerable item holds no evidence
+        scores["evidence_in_sources"] = float(in_sources(answer, item.evidence))
+        scores["evidence_in_answer"] = float(not answer.refused and in_answer(answer, item.evidence))
+    scores["answer_words"] = float(answer_words(answer.text)) if not answer.refused else None
     return {"scores": scores, "claims": claim_verdicts}
 
 
@@ -215,7 +220,8 @@ def _aggregate(rows: list[dict]) -> dict:
     out: dict[str, Any] = {}
     for metric in METRICS:
         values = [r["metrics"][metric] for r in rows if r["metrics"].get(metric) is not None]
-        out[metric] = round(statistics.fmean(values), 4) if values else None
+        middle = statistics.median if metric == "answer_words" else statistics.fmean
+        out[metric] = round(middle(values), 4) if values else None
         out[f"{metric}_ci95"] = bootstrap_ci(values)
     latencies = [r["latency_ms"] for r in rows]
     out["latency_p50_ms"] = round(percentile(latencies, 50), 1) if latencies else None
@@ -253,7 +259,10 @@ def _sign_test_p(wins: int, losses: int) -> float:
 
 
 def _passes(metric: str):
-    """An item passes a metric at 0.5 or more (for must_not violations: at none)."""
+    """An item passes a metric at 0.5 or more (for must_not violations: at none; for answer words: at 120 or
+    fewer)."""
+    if metric == "answer_words":
+        return lambda value: value <= ANSWER_WORDS_LIMIT
     if HIGHER_IS_BETTER[metric]:
         return lambda value: value >= 0.5
     return lambda value: value == 0
