@@ -114,7 +114,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     # -- advice (advisor mode) -------------------------------------------------------------------------------------
     "advice.title": {
         "nl": "Advies op basis van *Samenwerken, daar zit muziek in* (maart 2008)",
-        "en": "Advice based on *Samenwerken, daar zit muziek in* (March 2008); quotes in Dutch, as printed",
+        "en": "Advice based on *Samenwerken, daar zit muziek in* (March 2008); the report's Dutch words are in "
+              "the sources",
     },
     "advice.motive": {"nl": "1. Motief: {goal}", "en": "1. Motive: {goal}"},
     "advice.forms": {

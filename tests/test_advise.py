@@ -42,6 +42,12 @@ def test_chain_advice_in_english_includes_the_scan(knowledge) -> None:
     assert advice.text.startswith("## Advice") and "March 2008" in advice.text
     assert "Coördinator" in advice.forms and "Stap 1" in advice.text
     assert _all_cited_verbatim(advice, knowledge)
+    # English words, from the key statements; the Dutch words stay in the citations
+    items = [line for line in advice.text.splitlines() if line.startswith("- ") and "[" in line]
+    english = [line for line in items if "“" not in line]
+    assert len(english) >= 0.8 * len(items), [line for line in items if "“" in line]
+    en_texts = {st.en for st in knowledge.statements}
+    assert sum(any(t in line for t in en_texts) for line in english) == len(english)
 
 
 @pytest.mark.parametrize("field, value", [("size", "reusachtig"), ("theme", "sport"), ("urgency", "mwah")])

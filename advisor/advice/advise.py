@@ -153,6 +153,28 @@ def _quote(text: str) -> str:
     return f"“{text}”"
 
 
+def english(knowledge: Knowledge, text: str, most: int = 2) -> str | None:
+    """The report's words in English, from the key statements that render them: the statements inside the span
+    (at most ``most``, in reading order), or the one whose quote holds the span; None when none covers it."""
+    start = knowledge.report.find(text)
+    if start < 0:
+        return None
+    end = start + len(text)
+    inside = sorted((st for st in knowledge.statements if start <= st.start and st.end <= end), key=lambda st: st.start)
+    if inside:
+        return " ".join(st.en for st in inside[:most])
+    around = [st for st in knowledge.statements if st.start <= start and end <= st.end]
+    return min(around, key=lambda st: st.end - st.start).en if around else None
+
+
+def _said(knowledge: Knowledge, text: str, language: str) -> str:
+    """A passage as the advice shows it: quoted in Dutch, or for an English asker in the key statements' English
+    (the citation still holds the Dutch words)."""
+    if language == "en" and (rendered := english(knowledge, text)):
+        return rendered
+    return _quote(text)
+
+
 def _first_sentence(text: str) -> str:
     """The first real sentence (a list number such as "1." is not one)."""
     return next((s for s in sentences(text) if len(s.split()) >= 5), text.split("\n\n")[0])
@@ -177,7 +199,7 @@ def advise(knowledge: Knowledge, situation: Situation) -> Advice:
     motive_text = _first_sentence(developments[developments.index(motive_heading) + 1])
     lines += [
         f"**{words['motive'].format(goal=words[motive])}**",
-        f"- {_quote(motive_text)} {citer.cite(motive_text)}",
+        f"- {_said(knowledge, motive_text, situation.language)} {citer.cite(motive_text)}",
         "",
     ]
 
@@ -191,6 +213,8 @@ def advise(knowledge: Knowledge, situation: Situation) -> Advice:
         described = "; ".join(
             f"{name.lower()}: {cell.lstrip('- ')}" for name, cell in zip(header[1:], cells[1:]) if cell
         )
+        if situation.language == "en" and (rendered := english(knowledge, row, most=8)):
+            described = rendered  # the table row's statements: characteristic, advantages, disadvantages
         lines.append(f"- **{form}** — {described} {citer.cite(row)}")
     lines.append("")
 
@@ -200,7 +224,7 @@ def advise(knowledge: Knowledge, situation: Situation) -> Advice:
         lines.append(f"**{words['theme']}: {THEMES[situation.theme][situation.language]}**")
         for section_id in (number, recommendations):
             first = _first_sentence(knowledge.section(section_id).text)
-            lines.append(f"- {section_id}: {_quote(first)} {citer.cite(first)}")
+            lines.append(f"- {section_id}: {_said(knowledge, first, situation.language)} {citer.cite(first)}")
         lines.append("")
 
     slugs = {FORM_SLUGS[f] for f in forms}
@@ -217,7 +241,8 @@ def advise(knowledge: Knowledge, situation: Situation) -> Advice:
         lines.append(words["no_cases"])
     for card in cases:
         lines.append(
-            f"- **{card.title}** ({card.section}): {_quote(card.key_quotes[0])} {citer.cite(card.key_quotes[0])}"
+            f"- **{card.title}** ({card.section}): {_said(knowledge, card.key_quotes[0], situation.language)} "
+            f"{citer.cite(card.key_quotes[0])}"
         )
     lines.append("")
 
@@ -230,7 +255,7 @@ def advise(knowledge: Knowledge, situation: Situation) -> Advice:
     lines.append(f"**{words['factors']}**")
     for factor in factors:
         first = _after(success, factor)
-        lines.append(f"- {factor}: {_quote(first)} {citer.cite(first)}")
+        lines.append(f"- {factor}: {_said(knowledge, first, situation.language)} {citer.cite(first)}")
     lines.append("")
 
     bottlenecks = ["Cultuur"]
@@ -243,20 +268,20 @@ def advise(knowledge: Knowledge, situation: Situation) -> Advice:
     lines.append(f"**{words['bottlenecks']}**")
     for bottleneck in bottlenecks:
         first = _after(success, bottleneck, occurrence=2 if bottleneck == "Cultuur" else 1)
-        lines.append(f"- {bottleneck}: {_quote(first)} {citer.cite(first)}")
+        lines.append(f"- {bottleneck}: {_said(knowledge, first, situation.language)} {citer.cite(first)}")
     lines.append("")
 
     lines += [f"**{words['steps']}**", words["questions"]]
     for paragraph in _paragraphs(knowledge, "12.7"):
         if paragraph[:2] in {"1.", "2.", "3.", "4.", "5."}:
-            lines.append(f"- {_quote(paragraph)} {citer.cite(paragraph)}")
+            lines.append(f"- {_said(knowledge, paragraph, situation.language)} {citer.cite(paragraph)}")
     if motive == "keten" or situation.theme in ("openbare_ruimte", "achterstandsgebieden", "integrale_handhaving"):
         scan = _paragraphs(knowledge, "4.6")
         lines.append(words["scan"])
         for i, paragraph in enumerate(scan[:-1]):
             if paragraph.startswith("Stap "):
                 step = _first_sentence(scan[i + 1])
-                lines.append(f"- {paragraph}: {_quote(step)} {citer.cite(step)}")
+                lines.append(f"- {paragraph}: {_said(knowledge, step, situation.language)} {citer.cite(step)}")
     lines += [f"- {words['missing_plan']}", ""]
 
     appendix = _paragraphs(knowledge, "bijlage")
@@ -264,6 +289,6 @@ def advise(knowledge: Knowledge, situation: Situation) -> Advice:
     for paragraph in appendix:
         if paragraph.startswith(("- ", "Geen gedeelde urgentie", "Geen bestuurlijke prioriteit", "Geen capaciteit")):
             text = paragraph.removeprefix("- ")
-            lines.append(f"- {_quote(text)} {citer.cite(text)}")
+            lines.append(f"- {_said(knowledge, text, situation.language)} {citer.cite(text)}")
     lines += ["", f"_{say('answer.dated', situation.language)}_"]
     return Advice(situation, "\n".join(lines), tuple(citer.citations), tuple(c.id for c in cases), tuple(forms))
