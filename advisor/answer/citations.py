@@ -85,9 +85,10 @@ def best_quote(claim: str, source: str) -> str:
     return max(candidates, key=lambda s: (len(words(s) & claim_words), -abs(len(s) - 160)))
 
 
-def make_citation(n: int, hit: Hit, quote: str) -> Citation:
-    offset = hit.text.find(quote)
-    start = hit.start + max(offset, 0)
+def make_citation(n: int, hit: Hit, quote: str, start: int | None = None) -> Citation:
+    """A citation of a quote in a hit; ``start`` where the quote's place in the report is known (a statement's)."""
+    if start is None:
+        start = hit.start + max(hit.text.find(quote), 0)
     return Citation(n, hit.chunk_id, hit.section, hit.section_id, hit.section_title, hit.case_id, hit.case_title,
                     quote, start, start + len(quote))
 

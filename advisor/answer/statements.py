@@ -40,7 +40,7 @@ class AnswerPlan:
     @classmethod
     def of(cls, searched: Question, language: str) -> AnswerPlan:
         """The plan for what is searched (a follow-up rewritten to stand alone), answered in the asker's language."""
-        return cls(language, searched.kinds, searched.wants_examples or "example" in searched.kinds)
+        return cls(language, searched.kinds, searched.wants_examples)
 
 
 def _overlaps(a: Statement, b: Statement) -> bool:
@@ -64,9 +64,9 @@ def select(plan: AnswerPlan, found: list[StatementHit]) -> tuple[list[StatementH
 
     for hit in candidates[:DIRECT]:
         add(hit, direct)
-    wanted = [k for k in plan.kinds if k != "example" and not any(h.statement.kind == k for h in direct)]
-    for kind in wanted[:1]:  # the second thing asked for ("wat is X en wat zijn de nadelen?")
-        match = next((h for h in candidates[:6] if h.statement.kind == kind), None)
+    wanted = [k for k in plan.kinds if not any(h.statement.kind == k for h in direct)]
+    if wanted:  # the second thing asked for ("wat is X en wat zijn de nadelen?")
+        match = next((h for h in candidates[:6] if h.statement.kind == wanted[0]), None)
         if match:
             add(match, direct)
     for hit in candidates:
@@ -103,7 +103,7 @@ def compose_statements(plan: AnswerPlan, found: list[StatementHit], examples: li
             if source is None or statement.quote not in source.text:
                 return None
             sources.append(source)
-        citations.append(make_citation(len(citations) + 1, source, statement.quote))
+        citations.append(make_citation(len(citations) + 1, source, statement.quote, statement.start))
         return len(citations)
 
     direct, more = select(plan, found)

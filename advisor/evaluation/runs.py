@@ -86,7 +86,7 @@ def is_key_statement(claim: str, citation: Any, knowledge: Any) -> bool:
     """Whether a claim is a key statement (its Dutch or English text, a case line's label aside) cited with the
     statement's own quote. Such a claim is not judged again: every key statement is held to its quote by the
     statements' checks (tests/test_statements.py: the judge in context, or a reviewer's reason)."""
-    for statement in statements_quoting(knowledge, citation.quote, citation.start):
+    for statement in (s for s in knowledge.statements if s.start == citation.start and s.quote == citation.quote):
         for text in (statement.nl, statement.en):
             body = text.rstrip(" .")
             if body in claim:
@@ -95,10 +95,6 @@ def is_key_statement(claim: str, citation: Any, knowledge: Any) -> bool:
                 if not rest or (card and rest == card.title):
                     return True
     return False
-
-
-def statements_quoting(knowledge: Any, quote: str, start: int) -> list[Any]:
-    return [s for s in knowledge.statements if s.start == start and s.quote == quote]
 
 
 def score_answer(item: EvalItem, answer: Any, ranked: list[Ranked], judge: Any, knowledge: Any,

