@@ -229,6 +229,63 @@ MESSAGES: dict[str, dict[str, str]] = {
     "ui.card_place": {"nl": "Plaats", "en": "Place"},
     "ui.card_forms": {"nl": "Vorm", "en": "Forms"},
     "ui.card_partners": {"nl": "Partners", "en": "Partners"},
+    # the shown names of menu choices whose values are slugs (the values stay as they are: the API and the CLI use them)
+    "ui.choice_any": {"nl": "(alle)", "en": "(all)"},
+    "ui.choice_none": {"nl": "(geen)", "en": "(none)"},
+    "ui.choice_auto": {"nl": "(uit de partners)", "en": "(from the partners)"},
+    "ui.choice_klein": {"nl": "klein", "en": "small"},
+    "ui.choice_middelgroot": {"nl": "middelgroot", "en": "medium-sized"},
+    "ui.choice_groot": {"nl": "groot", "en": "large"},
+    "ui.choice_schaal": {"nl": "schaal", "en": "scale"},
+    "ui.choice_keten": {"nl": "keten", "en": "chain"},
+    "ui.choice_laag": {"nl": "laag", "en": "low"},
+    "ui.choice_hoog": {"nl": "hoog", "en": "high"},
+    "ui.choice_geen": {"nl": "geen", "en": "none"},
+    "ui.choice_enige": {"nl": "enige", "en": "some"},
+    "ui.choice_veel": {"nl": "veel", "en": "a lot"},
+    "ui.choice_correct": {"nl": "klopt", "en": "correct"},
+    "ui.choice_wrong_citation": {"nl": "verkeerde bron", "en": "wrong citation"},
+    "ui.choice_not_in_the_report": {"nl": "staat niet in het rapport", "en": "not in the report"},
+    "ui.choice_other": {"nl": "anders", "en": "other"},
+    "ui.about_page": {
+        "nl": """## Waarop dit advies gebaseerd is
+*Samenwerken, daar zit muziek in — Succesvol samenwerken in de handhaving*, Ministerie van Justitie, programma
+Handhaven met Effect, **maart 2008** (onderzoek: Andersson Elffers Felix). Citeren mag met bronvermelding.
+Namen van instanties en wetten kunnen sinds 2008 veranderd zijn.
+
+## Index
+| | |
+|---|---|
+| gebouwd | {built} |
+| embeddingmodel | {model} |
+| vingerafdruk | `{fingerprint}` |
+| secties / casussen / fragmenten | {counts} |
+
+## Generatoren
+| generator | status |
+|---|---|
+{status}
+""",
+        "en": """## What this advice is based on
+*Samenwerken, daar zit muziek in — Succesvol samenwerken in de handhaving* (Working together: there is music in
+it — successful collaboration in enforcement), Dutch Ministry of Justice, programme Handhaven met Effect,
+**March 2008** (research: Andersson Elffers Felix). It may be quoted with acknowledgement of the source.
+Names of bodies and laws may have changed since 2008.
+
+## Index
+| | |
+|---|---|
+| built | {built} |
+| embedding model | {model} |
+| fingerprint | `{fingerprint}` |
+| sections / cases / chunks | {counts} |
+
+## Generators
+| generator | status |
+|---|---|
+{status}
+""",
+    },
     # -- an exported conversation (Markdown) -----------------------------------------------------------------------
     "export.title": {"nl": "Gesprek met de handhaving-advisor", "en": "Conversation with the handhaving-advisor"},
     "export.question": {"nl": "Vraag", "en": "Question"},

@@ -12,18 +12,12 @@ import time
 
 import pytest
 
-from advisor.ui.render import export_markdown, feedback_record, highlight, sources_html
+from advisor.ui.render import export_markdown, feedback_record
 
 pytestmark = [pytest.mark.real_model, pytest.mark.slow]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                 "--disable-sync", "--no-first-run"]
-
-
-def test_highlight_marks_every_quote_and_escapes_html() -> None:
-    assert highlight("a <b> c d", ["<b>", "d"]) == "a <mark>&lt;b&gt;</mark> c <mark>d</mark>"
-    assert "<mark>" not in highlight("tekst", ["niet aanwezig"])
-    assert "—" in sources_html(object())
 
 
 def test_export_and_feedback_formats() -> None:
@@ -94,17 +88,28 @@ def test_api_advise(client) -> None:
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
+def browser(app_url):
     playwright = pytest.importorskip("playwright.sync_api")
     if not shutil.which("chromium") and not shutil.which(CHROMIUM):
         pytest.fail("chromium is not installed; `make test` installs Debian's chromium")
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app_url)
-        page.wait_for_selector("#question textarea", timeout=60000)
-        yield page
+        yield browser
         browser.close()
+
+
+def open_app(browser, app_url, width: int = 1400):
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    page.goto(app_url)
+    page.wait_for_selector("#question textarea", timeout=60000)
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(browser, app_url):
+    page = open_app(browser, app_url)
+    yield page
+    page.close()
 
 
 def test_browser_question_answer_sources_followup_and_export(page) -> None:
@@ -168,3 +173,92 @@ def test_browser_english_switch_relabels_the_pages(page) -> None:
     assert "Send" in page.inner_text("#send")
     page.locator("#language label", has_text="nl").click()
     page.wait_for_function("document.body.innerText.includes('Casus zoeken')", timeout=30000)
+
+
+# Where the newest answer stands in the chat's scroll box (the nearest scrolling ancestor of the message), in pixels.
+ANSWER_PLACE = """() => {
+  const answers = document.querySelectorAll('#chat [data-testid="bot"]');
+  const answer = answers[answers.length - 1];
+  let box = answer.parentElement;
+  while (box && !(/(auto|scroll)/.test(getComputedStyle(box).overflowY) && box.scrollHeight > box.clientHeight)) {
+    box = box.parentElement;
+  }
+  const a = answer.getBoundingClientRect(), b = box.getBoundingClientRect();
+  return {top: a.top - b.top, height: a.height, box: box.clientHeight, scrolled: box.scrollTop, text: answer.innerText};
+}"""
+
+
+def test_browser_english_answer_is_shown_from_its_start_with_its_quotes_marked(browser, app_url) -> None:
+    """A long answer in the 460 px chat box: its first line is at the top of the visible chat, not its end; the
+    sources panel marks the cited key statements' quotes. 1100 px wide, the answer is taller than the box."""
+    page = open_app(browser, app_url, width=1100)
+    try:
+        page.locator("#language label", has_text="en").click()
+        page.wait_for_function("document.querySelector('#send').innerText.includes('Send')", timeout=30000)
+        page.fill("#question textarea", "What are the disadvantages of a centrumgemeente?")
+        page.click("#send")
+        page.wait_for_selector("#sources mark", timeout=60000)
+        page.wait_for_function("[...document.querySelectorAll('#chat [data-testid=\"bot\"]')].pop()"
+                               "?.innerText.includes('[1]')", timeout=30000)
+        page.wait_for_timeout(300)  # anything that would still scroll the box after the answer arrived
+        place = page.evaluate(ANSWER_PLACE)
+        words = place["text"].lower().split()
+        assert "disadvantage" in place["text"] and words.count("the") > words.count("de"), place["text"]
+        assert "[1]" in place["text"] and "[2]" in place["text"]
+        assert place["height"] > place["box"], f"the answer fits the box, so this test shows nothing: {place}"
+        assert place["scrolled"] > 0 and -1 <= place["top"] <= 0.1 * place["box"], \
+            f"the answer's first line is not at the top of the visible chat: {place}"
+        assert page.locator("#sources mark").count() >= 1
+        assert "Sources" in page.inner_text("#sources h3")
+        marked = page.locator("#sources mark").first.inner_text()
+        assert len(marked) > 15 and marked in page.inner_text("#sources .passage")
+    finally:
+        page.close()
+
+
+# What a reader sees as labels: block labels and info lines, buttons and tabs, radio and checkbox names, the shown
+# value of a menu, placeholders, the accordion's title and the case cards' field names.
+LABELS = """() => [...document.querySelectorAll(
+    'label, button, [role="tab"], [data-testid="block-info"], [data-testid="block-label"], .label-wrap, '
+    + '.case-card strong, .case-count, input[role="listbox"], input[aria-expanded]')]
+  .filter(e => e.offsetParent !== null)
+  .flatMap(e => [e.innerText, e.value, e.getAttribute('placeholder')])
+  .concat([...document.querySelectorAll('textarea, input')].map(e => e.getAttribute('placeholder')))
+  .filter(t => t).map(t => t.trim().replace(/\\s*▼$/, ''))"""
+
+
+def test_browser_every_label_follows_the_language_switch(browser, app_url, real_settings) -> None:
+    from tests.test_language_switch import dutch_only
+
+    dutch = dutch_only(real_settings)
+    page = open_app(browser, app_url)
+    try:
+        seen_nl = set()
+        for tab in ("Vraag het rapport", "Casus zoeken", "Adviseur", "Over / status"):
+            page.get_by_role("tab", name=tab).click()
+            page.wait_for_timeout(300)
+            seen_nl |= set(page.evaluate(LABELS))
+        assert len(seen_nl & dutch) > 30  # the test reads the page's labels
+        page.locator("#language label", has_text="en").click()
+        page.wait_for_function("document.body.innerText.includes('About / status')", timeout=30000)
+        for tab in ("About / status", "Advisor", "Find cases", "Ask the report"):
+            page.get_by_role("tab", name=tab).click()
+            page.wait_for_timeout(300)
+            if tab == "Ask the report":
+                page.click("#feedback")  # the accordion opens on the verdict's names
+            if tab == "Find cases":
+                page.click("#case-theme input")
+                options = [o.split("\n")[-1] for o in page.locator("ul[role='listbox'] li").all_inner_texts()]
+                assert "Public space" in options and "(all)" in options, options
+                page.keyboard.press("Escape")
+            left = set(page.evaluate(LABELS)) & dutch
+            assert not left, f"{tab}: still Dutch after the switch to English: {sorted(left)}"
+            if tab == "About / status":
+                assert "What this advice is based on" in page.inner_text("#about")
+            if tab == "Find cases":
+                assert "case(s)" in page.inner_text("#case-results .case-count")
+            if tab == "Ask the report":
+                assert page.inner_text("#active-generator").startswith("Active")
+                assert "wrong citation" in page.inner_text("#verdict")
+    finally:
+        page.close()

@@ -38,6 +38,33 @@ CSS = """
 .case-card { border: 1px solid #ccc; border-radius: 6px; padding: 8px 12px; margin-bottom: 8px; }
 .case-card blockquote { font-style: italic; margin: 4px 0 4px 8px; }
 #active-generator { font-weight: bold; }
+.sources .unmarked { font-style: italic; }
+"""
+
+# A new answer is shown from its start. Gradio's own autoscroll (off: gr.Chatbot(autoscroll=False)) would follow
+# the end of a long answer. This keeps the newest bot message's first line at the top of the chat's scroll box
+# while it streams in and when it is complete, until the user scrolls the box themselves.
+JS = """
+() => {
+  let count = 0, pinned = false, ours = null;
+  const box = () => document.querySelector('#chat [role="log"]');
+  const align = () => {
+    const log = box();
+    if (!log) return;
+    const answers = log.querySelectorAll('[data-testid="bot"]');
+    if (answers.length !== count) { count = answers.length; pinned = count > 0; }
+    if (!pinned) return;
+    const top = answers[count - 1].getBoundingClientRect().top - log.getBoundingClientRect().top + log.scrollTop;
+    const wanted = Math.max(0, Math.round(top) - 4);
+    if (Math.abs(log.scrollTop - wanted) > 1) log.scrollTop = wanted;
+    ours = log.scrollTop;
+  };
+  new MutationObserver(align).observe(document.body, {childList: true, subtree: true, characterData: true});
+  document.addEventListener('scroll', (event) => {
+    const log = box();
+    if (event.target === log && ours !== null && Math.abs(log.scrollTop - ours) > 2) pinned = false;
+  }, true);
+}
 """
 
 
@@ -56,7 +83,7 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
     generators = available_generators(settings)
     choices = [g for g, status in generators.items() if not status.startswith("unavailable")]
     default = settings.generator if settings.generator in choices else "extractive"
-    ctx = Context(advisor, sorted(vocabulary.get("forms", {})), sorted(vocabulary.get("partners", {})), choices,
+    ctx = Context(advisor, _names(vocabulary.get("forms", {})), _names(vocabulary.get("partners", {})), choices,
                   default, Path(tempfile.mkdtemp(prefix="advisor-export-")),
                   local_missing=generators.get("local", "").startswith("unavailable"))
     with gr.Blocks(title="Handhaving-advisor", analytics_enabled=False) as blocks:
@@ -65,25 +92,42 @@ def build_ui(advisor: Advisor) -> gr.Blocks:
         blocks.remove_exports = weakref.finalize(blocks, shutil.rmtree, ctx.export_dir, ignore_errors=True)
         title = gr.Markdown(say("ui.title", "nl"))
         language = gr.Radio(["nl", "en"], value="nl", label="Taal / Language", elem_id="language")
-        pages = [chat_page(ctx, language), cases_page(ctx), advise_page(ctx, language), about_page(ctx, generators)]
+        pages = [chat_page(ctx, language), cases_page(ctx, language), advise_page(ctx, language),
+                 about_page(ctx, generators)]
         _language_switch(language, title, pages)
         _api(advisor)
     return blocks
 
 
+def _names(entries: dict) -> dict[str, dict[str, str]]:
+    """The vocabulary's slugs, sorted, with their shown names: {"centrumgemeente": {"nl": …, "en": …}, …}."""
+    return {slug: {"nl": entries[slug]["label_nl"], "en": entries[slug]["label_en"]} for slug in sorted(entries)}
+
+
 def _language_switch(language: gr.Radio, title: gr.Markdown, pages: list[Page]) -> None:
-    """The language switch relabels every control; answers follow the language of the question."""
-    labelled = {c: k for page in pages for c, k in page.labelled.items()}
-    buttons = {c: k for page in pages for c, k in page.buttons.items()}
-    infos = {c: k for page in pages for c, k in page.infos.items()}
+    """The language switch relabels every control (labels, buttons, info lines, the names of menu choices, whole
+    texts such as the about page), one update per control; answers follow the language of the question."""
 
-    def relabel(lang: str):
+    def updates(lang: str) -> dict:
         words = labels(lang, "ui")
-        return ([gr.update(value=say("ui.title", lang))] + [gr.update(label=words[k]) for k in labelled.values()]
-                + [gr.update(value=words[k]) for k in buttons.values()]
-                + [gr.update(info=words[k]) for k in infos.values()])
+        out: dict = {title: {"value": say("ui.title", lang)}}
+        for page in pages:
+            for control, key in page.labelled.items():
+                out.setdefault(control, {})["label"] = words[key]
+            for control, key in page.buttons.items():
+                out.setdefault(control, {})["value"] = words[key]
+            for control, key in page.infos.items():
+                out.setdefault(control, {})["info"] = words[key]
+            for control, choices in page.choices.items():
+                out.setdefault(control, {})["choices"] = choices(lang)
+            for control, text in page.texts.items():
+                out.setdefault(control, {})["value"] = text(lang)
+        return out
 
-    language.change(relabel, language, [title, *labelled, *buttons, *infos], api_name=False)
+    def relabel(lang: str) -> list:
+        return [gr.update(**update) for update in updates(lang).values()]
+
+    language.change(relabel, language, list(updates("nl")), api_name=False)
 
 
 def _api(advisor: Advisor) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import time
 from datetime import UTC, datetime
 
@@ -15,7 +16,7 @@ from advisor.index.base import IndexProblem
 from advisor.logs import describe_error, loggable
 from advisor.messages import labels
 from advisor.retrieval.question import MAX_QUERY_CHARS, QueryError, check_query
-from advisor.ui.context import Context, Page, open_source, query_error_text
+from advisor.ui.context import Context, Page, open_source, query_error_text, worded
 from advisor.ui.render import FEEDBACK_CHOICES, export_markdown, feedback_record, hits_html, sources_html
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,20 @@ def _shown_text(answer: Answer, words: dict) -> str:
     return notices + answer.text
 
 
+_ACTIVE = re.compile(r"`([^`]*)`")
+
+
+def _active_text(generator_id: str, language: str) -> str:
+    """The line that names the generator in use: "Actief: `extractive`"."""
+    return f"{labels(language, 'ui')['active']}: `{generator_id}`"
+
+
+def _active_renamed(shown: str, language: str):
+    """The same line in another language, for the generator it names (the one that answered last, a fallback too)."""
+    found = _ACTIVE.search(shown or "")
+    return _active_text(found.group(1), language) if found else gr.update()
+
+
 def _history_of(turns: list) -> list[dict]:
     """The last three turns as the conversation an answer may lean on."""
     history = []
@@ -64,7 +79,7 @@ def chat_page(ctx: Context, language: gr.Radio) -> Page:
     with gr.Tab(words["chat"], id="chat") as tab:
         with gr.Row():
             with gr.Column(scale=3):
-                chat = gr.Chatbot(label=words["chat"], elem_id="chat", height=460)
+                chat = gr.Chatbot(label=words["chat"], elem_id="chat", height=460, autoscroll=False)  # app.JS
                 question = gr.Textbox(label=words["question"], elem_id="question", lines=2,
                                       max_length=MAX_QUERY_CHARS + 1000)
                 with gr.Row():
@@ -74,14 +89,15 @@ def chat_page(ctx: Context, language: gr.Radio) -> Page:
                     generator = gr.Dropdown(ctx.generator_choices, value=ctx.default_generator,
                                             label=words["generator"], elem_id="generator",
                                             info=words["local_missing"] if ctx.local_missing else None)
-                    active = gr.Markdown(f"{words['active']}: `{ctx.default_generator}`", elem_id="active-generator")
+                    active = gr.Markdown(_active_text(ctx.default_generator, "nl"), elem_id="active-generator")
                 searched = gr.Markdown("", elem_id="searched")
             with gr.Column(scale=2):
                 sources = gr.HTML("", elem_id="sources")
                 open_choice = gr.Dropdown([], label=words["open_source"], elem_id="open-source")
                 opened = gr.Markdown("", elem_id="opened")
-        with gr.Accordion(words["feedback"], open=False):
-            verdict = gr.Radio(FEEDBACK_CHOICES, value="correct", label=words["feedback"], elem_id="verdict")
+        with gr.Accordion(words["feedback"], open=False, elem_id="feedback") as feedback:
+            verdict = gr.Radio(worded(FEEDBACK_CHOICES, "nl"), value="correct", label=words["feedback"],
+                               elem_id="verdict")
             comment = gr.Textbox(label=words["comment"], elem_id="comment")
             save_feedback = gr.Button(words["save_feedback"], elem_id="save-feedback")
             feedback_status = gr.Markdown("", elem_id="feedback-status")
@@ -123,15 +139,15 @@ def chat_page(ctx: Context, language: gr.Radio) -> Page:
         choices = [(f"[{c.n}] {c.section} {c.case_title or c.section_title}",
                     f"case:{c.case_id}" if c.case_id else f"section:{c.section_id}") for c in answer.citations]
         yield (messages, sources_html(answer, lang), query_md, [*history_turns, _turn(answer)],
-               f"{words['active']}: `{answer.generator}`", "", gr.update(choices=choices, value=None))
+               _active_text(answer.generator, lang), "", gr.update(choices=choices, value=None))
 
     outputs = [chat, sources, searched, turns, active, question, open_choice]
     send.click(ask, [question, chat, turns, generator, language], outputs, api_name=False)
     question.submit(ask, [question, chat, turns, generator, language], outputs, api_name=False)
     clear.click(lambda: ([], "", "", [], gr.update(choices=[], value=None), ""), None,
                 [chat, sources, searched, turns, open_choice, opened], api_name=False)
-    generator.change(lambda g, lang: f"{labels(lang, 'ui')['active']}: `{g}`", [generator, language], active,
-                     api_name=False)
+    generator.change(_active_text, [generator, language], active, api_name=False)
+    language.change(_active_renamed, [active, language], active, api_name=False)
     open_choice.change(lambda choice: open_source(advisor, choice), open_choice, opened, api_name=False)
 
     def give_feedback(history_turns: list, verdict_value: str, comment_value: str, lang: str) -> str:
@@ -162,7 +178,8 @@ def chat_page(ctx: Context, language: gr.Radio) -> Page:
         return str(path)
 
     export.click(export_conversation, [turns, language], export_file, api_name=False)
-    return Page({tab: "chat", question: "question", generator: "generator", open_choice: "open_source",
-                 verdict: "feedback", comment: "comment", export_file: "export"},
+    return Page({tab: "chat", chat: "chat", question: "question", generator: "generator", open_choice: "open_source",
+                 feedback: "feedback", verdict: "feedback", comment: "comment", export_file: "export"},
                 {send: "send", clear: "clear", export: "export", save_feedback: "save_feedback"},
-                {generator: "local_missing"} if ctx.local_missing else {})
+                {generator: "local_missing"} if ctx.local_missing else {},
+                choices={verdict: lambda lang: worded(FEEDBACK_CHOICES, lang)})

@@ -13,24 +13,58 @@ from advisor.retrieval.hits import source_label
 FEEDBACK_CHOICES = ["correct", "wrong citation", "not in the report", "other"]
 
 
-def highlight(passage: str, quotes: list[str]) -> str:
-    """The passage as HTML with every quoted span marked."""
-    spans = sorted({(passage.find(q), passage.find(q) + len(q)) for q in quotes if q and q in passage})
+def quote_span(passage: str, quote: str, at: int | None = None) -> tuple[int, int] | None:
+    """Where a quote stands in a passage: at ``at`` (its own offset in the passage) when it stands there, else at its
+    first occurrence; None when the passage does not hold it.
+
+        >>> quote_span("de ene, de andere", "de", 8), quote_span("de ene", "de", 3), quote_span("tekst", "ander")
+        ((8, 10), (0, 2), None)
+    """
+    if not quote:
+        return None
+    if at is not None and at >= 0 and passage[at : at + len(quote)] == quote:
+        return at, at + len(quote)
+    found = passage.find(quote)
+    return (found, found + len(quote)) if found >= 0 else None
+
+
+def merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans in order, overlapping or touching ones joined: [(0, 5), (3, 8), (9, 10)] -> [(0, 8), (9, 10)]."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def highlight(passage: str, quotes: list[str], at: list[int | None] | None = None) -> str:
+    """The passage as HTML with every quoted span in a <mark> (overlapping quotes as one mark); ``at`` gives each
+    quote's offset in the passage where it is known. A quote the passage does not hold marks nothing.
+
+        >>> highlight("a <b> c", ["<b>"])
+        'a <mark>&lt;b&gt;</mark> c'
+    """
+    offsets = at if at is not None else [None] * len(quotes)
+    spans = merged([s for q, a in zip(quotes, offsets, strict=True) if (s := quote_span(passage, q, a))])
     out, position = [], 0
     for start, end in spans:
-        if start < position:
-            continue
         out += [html.escape(passage[position:start]), "<mark>", html.escape(passage[start:end]), "</mark>"]
         position = end
     out.append(html.escape(passage[position:]))
     return "".join(out)
 
 
+def _quoted(quotes: list[str]) -> str:
+    return "<br>".join(f"“{html.escape(q)}”" for q in quotes)
+
+
 def sources_html(answer: object, language: str = "nl") -> str:
     """The sources panel: each cited passage once, with its place in the report and its quoted spans marked."""
     words = labels(language, "ui")
     citations = getattr(answer, "citations", ())
-    passages = {h.chunk_id: h.text for h in getattr(answer, "sources", ())}
+    passages = {h.chunk_id: h for h in getattr(answer, "sources", ())}
     if not citations:
         return f"<div class='sources'><p><em>{words['sources']}: —</em></p></div>"
     grouped: dict[str, list] = {}
@@ -41,11 +75,18 @@ def sources_html(answer: object, language: str = "nl") -> str:
         first = group[0]
         where = first.label
         markers = "".join(f"[{c.n}]" for c in group)
-        passage = passages.get(chunk_id)
+        hit = passages.get(chunk_id)
         quotes = [c.quote for c in group]
-        body = highlight(passage, quotes) if passage else "<br>".join(f"“{html.escape(q)}”" for q in quotes)
+        if hit is None or not hit.text:  # a cited passage that is not among the sources: its quotes alone
+            body = f"<p class='passage'>{_quoted(quotes)}</p>"
+        else:
+            at = [c.start - hit.start for c in group]  # each quote's own place, from the report's offsets
+            body = f"<p class='passage'>{highlight(hit.text, quotes, at)}</p>"
+            absent = [q for q, a in zip(quotes, at, strict=True) if quote_span(hit.text, q, a) is None]
+            if absent:  # never dropped: a quote the shown passage does not hold is shown under it
+                body += f"<p class='unmarked'>{_quoted(absent)}</p>"
         parts.append(f"<div class='source' id='source-{first.n}'><p><strong>{markers} {html.escape(where)}</strong>"
-                     f"</p><p class='passage'>{body}</p></div>")
+                     f"</p>{body}</div>")
     parts.append("</div>")
     return "\n".join(parts)
 

@@ -25,7 +25,7 @@ def launch(advisor, host: str = "127.0.0.1", port: int = 7860, block: bool = Tru
     """Build and launch the app; returns the Blocks (already serving when ``block`` is False)."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    from advisor.ui.app import CSS, build_ui
+    from advisor.ui.app import CSS, JS, build_ui
 
     print("Loading the search index and the embedding model…", file=sys.stderr, flush=True)
     advisor.answer("Wat is een centrumgemeente?", generator="extractive")  # model, index and the gate's word lists
@@ -33,7 +33,7 @@ def launch(advisor, host: str = "127.0.0.1", port: int = 7860, block: bool = Tru
     blocks.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
     blocks.launch(server_name=host, server_port=port, auth=auth_from_env(), prevent_thread_lock=True,
                   show_error=False, quiet=True, max_file_size=0, allowed_paths=[str(blocks.export_dir)],
-                  footer_links=["api"], css=CSS, ssr_mode=False, state_session_capacity=SESSION_CAPACITY)
+                  footer_links=["api"], css=CSS, js=JS, ssr_mode=False, state_session_capacity=SESSION_CAPACITY)
     try:
         if ready:
             ready()
