@@ -128,12 +128,19 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--dataset", default=str(Settings().eval_dir / "test.jsonl"), help="eval file")
     q.add_argument("--generator", default="extractive", help="generator id")
     q.add_argument("--embedding", help="another sentence-transformers model (gets an index of its own)")
-    q.add_argument("--judge", default="overlap", help="overlap (default, no LLM) or llm:<generator id>")
+    q.add_argument("--judge", default="overlap",
+                   help="overlap (default, no LLM), combined, llm:local or llm:<generator id>")
     q.add_argument("--out", help="output folder (finished items there are reused: a run resumes)")
     q.add_argument("--limit", type=int, help="a sample stratified by type and language")
-    q = eval_sub.add_parser("judge", help="how far a judge can be trusted, on eval/judge_pairs.jsonl")
-    q.add_argument("--judge", default="overlap", help="overlap or llm:<generator id>")
-    q.add_argument("--pairs", help="labelled pairs (default eval/judge_pairs.jsonl)")
+    q = eval_sub.add_parser("judge", help="how far a judge can be trusted, on labelled claim/passage pairs")
+    q.add_argument("--judge", default="overlap", help="overlap, combined, llm:local or llm:<generator id>")
+    q.add_argument("--pairs", help="labelled pairs (default eval/judge_pairs.jsonl); prints one JSON object")
+    mode = q.add_mutually_exclusive_group()
+    mode.add_argument("--report", action="store_true",
+                      help="every judge on the calibration, validation and blind holdout splits (uses the local model)")
+    mode.add_argument("--calibrate", action="store_true",
+                      help="fit llm:local's threshold and the combined regression on the calibration split and "
+                           "write advisor/evaluation/judge_fit.json")
     q = eval_sub.add_parser("compare", help="per-metric deltas, significance and flips between two runs")
     q.add_argument("run_a")
     q.add_argument("run_b")

@@ -284,8 +284,9 @@ def _eval_advisor(advisor: Advisor, embedding: str | None) -> Advisor:
 
 
 def cmd_eval(advisor: Advisor, args: argparse.Namespace) -> int:
+    from advisor.evaluation.calibration import get_judge
     from advisor.evaluation.evalset import load_items
-    from advisor.evaluation.judges import get_judge, judge_accuracy, load_pairs
+    from advisor.evaluation.judges import judge_accuracy, load_pairs
     from advisor.evaluation.runs import compare_runs, run_eval, stratified_sample
 
     if args.eval_command == "compare":
@@ -297,6 +298,21 @@ def cmd_eval(advisor: Advisor, args: argparse.Namespace) -> int:
             return 1
         return 0
     advisor = _eval_advisor(advisor, getattr(args, "embedding", None))
+
+    def progress(number: int, total: int, item_id: str) -> None:
+        print(f"\r[{number}/{total}] {item_id:<20}", end="", file=sys.stderr, flush=True)
+
+    if args.eval_command == "judge" and (args.report or args.calibrate):
+        from advisor.evaluation.calibration import calibrate, judge_report, report_table
+
+        if args.calibrate:
+            _print_json(calibrate(advisor, progress))
+        else:
+            report = judge_report(advisor, progress)
+            print(file=sys.stderr)
+            print(report_table(report))
+            _print_json(report)
+        return 0
     judge = get_judge(args.judge, advisor)
     if args.eval_command == "judge":
         pairs_path = Path(args.pairs) if args.pairs else advisor.settings.eval_dir / "judge_pairs.jsonl"
@@ -305,9 +321,6 @@ def cmd_eval(advisor: Advisor, args: argparse.Namespace) -> int:
     dataset = Path(args.dataset)
     items = stratified_sample(load_items(dataset), args.limit)
     out_dir = Path(args.out) if args.out else Path("runs") / f"{args.generator.replace(':', '_')}-{int(time.time())}"
-
-    def progress(number: int, total: int, item_id: str) -> None:
-        print(f"\r[{number}/{total}] {item_id:<20}", end="", file=sys.stderr, flush=True)
 
     summary = run_eval(advisor, dataset, items, args.generator, judge, out_dir, progress)
     print(file=sys.stderr)

@@ -24,7 +24,7 @@ SHARED_REPORT = REPO.parent / "shared" / "report" / "samenwerken-in-de-handhavin
 # Fixtures that load a real model: a test that uses one (directly or through another fixture) carries the mark, so
 # that `pytest -m "not real_model and not real_llm"` is the fast subset the README promises.
 REAL_MODEL_FIXTURES = {"real_embeddings", "real_advisor", "app_url", "client"}
-REAL_LLM_FIXTURES = {"llm_advisor", "llama_server"}
+REAL_LLM_FIXTURES = {"llm_advisor", "llama_server", "logit_judge"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

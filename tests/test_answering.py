@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 import time
 from pathlib import Path
@@ -171,13 +170,9 @@ def test_advice_about_the_askers_own_situation_is_not_checked(advisor, with_mode
     assert advisor.answer("Sociale Recherche Twente uitvoeringsgemeente Almelo", generator="local").refused
 
 
-def test_the_judge_reads_yes_against_no_from_the_first_tokens_alternatives() -> None:
-    from advisor.llm.answerability import judge_messages, yes_share
+def test_the_answerability_prompt_shows_three_sources_cut_to_length() -> None:
+    from advisor.llm.answerability import judge_messages
 
-    alternatives = [{"token": "NO", "logprob": math.log(0.5)}, {"token": "YES", "logprob": math.log(0.3)},
-                    {"token": " yes", "logprob": math.log(0.1)}, {"token": "The", "logprob": math.log(0.1)}]
-    assert yes_share(alternatives) == pytest.approx(0.4 / 0.9)
-    assert yes_share([{"token": "The", "logprob": 0.0}]) == 0.5
     messages = judge_messages(PROJECT_ROOT / "prompts", "Wie?", ["a" * 900, "b", "c", "d"])
     assert "[3] c" in messages[1]["content"] and "[4]" not in messages[1]["content"]
     assert "a" * 500 in messages[1]["content"] and "a" * 501 not in messages[1]["content"]

@@ -175,7 +175,7 @@ def test_judge_accuracy_is_computed_per_kind(judge) -> None:
 @pytest.mark.real_model
 @pytest.mark.slow
 def test_ci_gate_passes_for_extractive_and_bites_on_a_corrupting_generator(real_advisor, tmp_path, monkeypatch):
-    from advisor.evaluation.judges import get_judge
+    from advisor.evaluation.calibration import get_judge
 
     dataset = Settings().eval_dir / "test.jsonl"
     items = stratified_sample(load_items(dataset), 12)

@@ -1,12 +1,12 @@
 """Judges: does a passage support a claim? Named in every report, so a score always says who gave it.
 
-    >>> judge = get_judge("overlap", advisor)          # deterministic, no LLM, fast
-    >>> judge = get_judge("llm:local", advisor)         # one LLM call per item for all its claims
+    >>> judge = OverlapJudge.from_rules(analyser, rules, embeddings)   # deterministic, no LLM, fast
     >>> judge.verdicts([("De SRT zit in Almelo.", passage_text)])   # [True]
 
 ``overlap``: a claim is supported when enough of its content words (Dutch stems; for English through the
 glossary) occur in the passage AND its numbers and years do too, or, across languages, when the multilingual e5
-similarity is high. Thresholds are set from ``eval/judge_pairs.jsonl`` (see docs/evaluation.md).
+similarity is high. Thresholds are set from ``eval/judge_pairs.jsonl`` (see docs/evaluation.md). The judges by id
+(``get_judge``: overlap, llm:local, combined, llm:<remote>) are in ``advisor.evaluation.calibration``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any
 
 from advisor.answer.citations import sentences
 from advisor.corpus.rules import Cues, Rules
-from advisor.errors import InputError
 from advisor.index.embeddings import cosine
 from advisor.prompts import render
 
@@ -57,6 +56,19 @@ def numbers(text: str, number_words: dict[str, str]) -> set[str]:
     return found
 
 
+@dataclass(frozen=True)
+class Signals:
+    """How a claim meets a passage: the share of its content words the passage has (glossary expansions count
+    half), the numbers and names it gives that the passage lacks, a negation the closest sentence does not share,
+    and the e5 similarity of the two (None when not computed)."""
+
+    coverage: float
+    missing_numbers: int
+    missing_names: int
+    negation_mismatch: bool
+    similarity: float | None
+
+
 @dataclass
 class OverlapJudge:
     """Deterministic: content-word overlap (with the glossary), numbers, negation, and e5 similarity."""
@@ -67,33 +79,41 @@ class OverlapJudge:
     min_similarity: float
     embeddings: Any = None
     name: str = "overlap"
+    method = "content words, numbers, names, negation, e5 similarity"
 
     @classmethod
     def from_rules(cls, analyser: Any, rules: Rules, embeddings: Any = None) -> OverlapJudge:
         limits = rules.thresholds["judge"]
         return cls(analyser, rules.cues, limits["min_overlap"], limits["min_similarity"], embeddings)
 
-    def supported(self, claim: str, passage: str, strict: bool = False) -> bool:
-        """``strict`` (used for must_not claims against a whole answer) asks for near-complete overlap and no
-        help from embeddings: a wrong claim shares many words with a right answer."""
-        claim_terms = set(self.analyser.terms(claim))
+    def signals(self, claim: str, passage: str, similarity: bool = True) -> Signals:
+        """What the verdict is made of; the combined judge weighs the same signals."""
+        own = set(self.analyser.terms(claim))
+        claim_terms = set(own)
         for expansion in self.analyser.expansions(claim):
             if expansion.kind != "synonym":
                 claim_terms |= set(expansion.terms)
-        own = set(self.analyser.terms(claim))
         passage_terms = set(self.analyser.terms(passage))
-        if numbers(claim, self.cues.number_words) - numbers(passage, self.cues.number_words):
-            return False  # a number or year the passage does not have
+        shared = len(own & passage_terms) + len((claim_terms - own) & passage_terms) * 0.5
         passage_words = names(passage, every_word=True)
-        if any(not name_found(name, passage_words) for name in names(claim)):
-            return False  # a place, case or organisation the passage does not name
         closest = max(sentences(passage) or [passage], key=lambda s: len(own & set(self.analyser.terms(s))))
-        if bool(self.cues.negation.search(claim)) != bool(self.cues.negation.search(closest)):
-            lexical_ok = False  # the claim negates, or drops the negation of, the sentence it paraphrases
-        else:
-            shared = len(own & passage_terms) + len((claim_terms - own) & passage_terms) * 0.5
-            lexical_ok = bool(own) and shared / len(own) >= (0.9 if strict else self.min_overlap)
-        if lexical_ok:
+        return Signals(
+            coverage=shared / len(own) if own else 0.0,
+            missing_numbers=len(numbers(claim, self.cues.number_words) - numbers(passage, self.cues.number_words)),
+            missing_names=sum(not name_found(name, passage_words) for name in names(claim)),
+            negation_mismatch=bool(self.cues.negation.search(claim)) != bool(self.cues.negation.search(closest)),
+            similarity=(cosine(self.embeddings.embed_query(claim), self.embeddings.embed_documents([passage])[0])
+                        if similarity and self.embeddings is not None else None),
+        )
+
+    def supported(self, claim: str, passage: str, strict: bool = False) -> bool:
+        """``strict`` (used for must_not claims against a whole answer) asks for near-complete overlap and no
+        help from embeddings: a wrong claim shares many words with a right answer."""
+        found = self.signals(claim, passage, similarity=False)
+        if found.missing_numbers or found.missing_names:
+            return False  # a number, year, place, case or organisation the passage does not have
+        # a negation mismatch: the claim negates, or drops the negation of, the sentence it paraphrases
+        if not found.negation_mismatch and found.coverage >= (0.9 if strict else self.min_overlap):
             return True
         if self.embeddings is None or strict:
             return False
@@ -106,7 +126,10 @@ class OverlapJudge:
 
 @dataclass
 class LLMJudge:
-    """One call per item: every claim with its passage, answered 'ja'/'nee' per number."""
+    """One call per item: every claim with its passage, answered 'ja'/'nee' per number. Only for remote models,
+    whose logits cannot be read; its sampled words are a weak judge (docs/evaluation.md)."""
+
+    method = "text: claims of an item in one call, the sampled ja/nee read"
 
     chat_model: Any
     prompts_dir: Path
@@ -121,18 +144,6 @@ class LLMJudge:
         text = str(getattr(reply, "content", reply))
         found = {int(n): v.lower() for n, v in re.findall(r"(\d+)\s*[:.)-]\s*(ja|nee|yes|no)\b", text, re.IGNORECASE)}
         return [found.get(i, "nee") in ("ja", "yes") for i in range(1, len(pairs) + 1)]
-
-
-def get_judge(judge_id: str, advisor: Any) -> OverlapJudge | LLMJudge:
-    if judge_id == "overlap":
-        return OverlapJudge.from_rules(advisor.retriever.analyser, advisor.rules, advisor.embeddings)
-    if judge_id.startswith("llm:"):
-        from advisor.llm.generators import chat_model_for
-
-        judge = LLMJudge(chat_model_for(judge_id[4:], advisor.settings), advisor.settings.prompts_dir)
-        judge.name = judge_id
-        return judge
-    raise InputError(f"unknown judge {judge_id!r}; use overlap or llm:<generator id>")
 
 
 def load_pairs(path: Path) -> list[dict]:

@@ -148,6 +148,15 @@ def score_answer(item: EvalItem, answer: Any, ranked: list[Ranked], judge: Any, 
     return {"scores": scores, "claims": claim_verdicts}
 
 
+def judge_validation(name: str) -> dict | None:
+    """The judge's balanced accuracy on the validation split of the judge pairs, as last calibrated."""
+    from advisor.evaluation.calibration import FIT_FILE
+
+    if not FIT_FILE.exists():
+        return None
+    return json.loads(FIT_FILE.read_text(encoding="utf-8")).get("validation", {}).get(name)
+
+
 def _metadata(advisor: Any, dataset: Path, generator: str, judge: Any) -> dict:
     try:
         code = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
@@ -156,8 +165,9 @@ def _metadata(advisor: Any, dataset: Path, generator: str, judge: Any) -> dict:
         code = "unknown"
     manifest = advisor.index.manifest
     return {"dataset": str(dataset), "dataset_hash": dataset_hash(dataset), "generator": generator,
-            "judge": judge.name, "embedding_model": manifest.embedding_model, "embedding_fingerprint":
-            manifest.fingerprint, "index_manifest": manifest.__dict__, "code_version": code,
+            "judge": judge.name, "judge_method": getattr(judge, "method", "unknown"),
+            "judge_validation": judge_validation(judge.name), "embedding_model": manifest.embedding_model,
+            "embedding_fingerprint": manifest.fingerprint, "index_manifest": manifest.__dict__, "code_version": code,
             "date": datetime.now(UTC).isoformat(timespec="seconds")}
 
 

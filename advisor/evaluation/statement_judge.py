@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from advisor.corpus.statements import StatementDataError, support_passage
-from advisor.evaluation.judges import get_judge, numbers
+from advisor.evaluation.judges import OverlapJudge, numbers
 from advisor.index.embeddings import cosine
 
 EN_NL_SIMILARITY = 0.85  # faithful renderings on the first 400 statements scored 0.86-0.97; a changed claim drops
@@ -39,7 +39,7 @@ class Judged:
 
 def judge_statements(advisor: Any, statements: list | None = None) -> list[Judged]:
     kb = advisor.knowledge
-    judge = get_judge("overlap", advisor)
+    judge = OverlapJudge.from_rules(advisor.retriever.analyser, advisor.rules, advisor.embeddings)
     statements = list(kb.statements if statements is None else statements)
     sections = {s.section_id: s for s in kb.sections}
     english = advisor.embeddings.embed_documents([re.sub(r"\s*\([^)]*\)", "", s.en) for s in statements])

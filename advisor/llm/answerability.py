@@ -16,8 +16,9 @@ from __future__ import annotations
 import math
 import threading
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
+from advisor.llm.logits import ASSISTANT, PrefixScorer, chat_turn
 from advisor.prompts import render
 
 JUDGE_SOURCES = 3
@@ -27,6 +28,8 @@ JUDGE_CHARS = 500
 # questions (advice questions, which describe the asker's own situation, are not checked). On questions it was not
 # chosen on it does less (blind holdout 3: 9 -> 12 of 20 refused; test: 110 of 122 answered), so it is off by default.
 MIN_YES = 0.46
+YES_WORDS = ("YES", "Yes", "yes")
+NO_WORDS = ("NO", "No", "no")
 
 
 class AnswerabilityJudge(Protocol):
@@ -39,35 +42,25 @@ def judge_messages(prompts_dir: Path, question: str, passages: list[str]) -> lis
             {"role": "user", "content": render(prompts_dir, "answerable_user", sources=sources, question=question)}]
 
 
-def yes_share(top_logprobs: list[dict[str, Any]]) -> float:
-    """P(YES) / (P(YES) + P(NO)) over the first token's alternatives ('YES', 'Yes', ' yes', 'NO', ...)."""
-    yes = no = 0.0
-    for alternative in top_logprobs:
-        word = alternative["token"].strip().upper()
-        if word.startswith("Y"):
-            yes += math.exp(alternative["logprob"])
-        elif word.startswith("N"):
-            no += math.exp(alternative["logprob"])
-    return yes / (yes + no) if yes + no else 0.5
-
-
 class LocalAnswerabilityJudge:
-    """The local model (llama.cpp) as judge. Its own small context keeps the logits of every position (needed for
-    log-probabilities) without the memory that would cost at the generator's context size."""
+    """The local model (llama.cpp) as judge, sharing the generator's model: the logits of YES and NO at the answer
+    position after the system prompt, which stays in the model's cache (``advisor.llm.logits``)."""
 
-    def __init__(self, model_path: str, prompts_dir: Path, n_threads: int = 2, n_ctx: int = 1024) -> None:
+    def __init__(self, model_path: str, prompts_dir: Path, n_threads: int = 2, n_ctx: int = 4096) -> None:
         self.model_path, self.prompts_dir, self.n_threads, self.n_ctx = model_path, prompts_dir, n_threads, n_ctx
-        self._llama: Any = None
+        self._scorer: PrefixScorer | None = None
         self._lock = threading.Lock()
 
-    def yes_probability(self, question: str, passages: list[str]) -> float:
+    def scorer(self) -> PrefixScorer:
         with self._lock:
-            if self._llama is None:
-                from llama_cpp import Llama
+            if self._scorer is None:
+                from advisor.llm.local import load_llama
 
-                self._llama = Llama(model_path=self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads,
-                                    logits_all=True, verbose=False)
-            reply = self._llama.create_chat_completion(
-                messages=judge_messages(self.prompts_dir, question, passages), max_tokens=1, temperature=0,
-                logprobs=True, top_logprobs=10)
-        return yes_share(reply["choices"][0]["logprobs"]["content"][0]["top_logprobs"])
+                llama = load_llama(self.model_path, self.n_ctx, self.n_threads)
+                self._scorer = PrefixScorer(llama, chat_turn("system", render(self.prompts_dir, "answerable_system")),
+                                            YES_WORDS, NO_WORDS)
+            return self._scorer
+
+    def yes_probability(self, question: str, passages: list[str]) -> float:
+        user = judge_messages(self.prompts_dir, question, passages)[1]["content"]
+        return 1 / (1 + math.exp(-self.scorer().score(chat_turn("user", user) + ASSISTANT)))
