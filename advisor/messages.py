@@ -64,6 +64,109 @@ MESSAGES: dict[str, dict[str, str]] = {
         "nl": " De passages die er het dichtst bij liggen, geven deze informatie niet.",
         "en": " The passages closest to it do not give this information.",
     },
+    "refusal.reason.detail_not_given": {
+        "nl": " Het noemt niet wat de vraag precies wil weten.",
+        "en": " It does not give what the question asks for.",
+    },
+    # -- what the report does not give: the first sentence of an answer that then says what it does give ----------
+    # (advisor/answer/needs.py; {what} is the question's own words for what it asks)
+    "absent.count": {
+        "nl": "Het rapport noemt geen aantal {what}.",
+        "en": "The report does not give the number of {what}.",
+    },
+    "absent.figure": {
+        "nl": "Het rapport noemt geen aantallen hierover.",
+        "en": "The report does not give figures on this.",
+    },
+    "absent.money": {
+        "nl": "Het rapport noemt geen bedragen in geld.",
+        "en": "The report does not give amounts of money.",
+    },
+    "absent.percent": {
+        "nl": "Het rapport noemt geen percentage of ander cijfer hiervoor.",
+        "en": "The report does not give a percentage or another figure for this.",
+    },
+    "absent.duration": {
+        "nl": "Het rapport noemt geen duur of termijn.",
+        "en": "The report does not give how long.",
+    },
+    "absent.year": {
+        "nl": "Het rapport noemt geen jaartal of datum.",
+        "en": "The report does not give a year or date.",
+    },
+    "absent.frequency": {
+        "nl": "Het rapport noemt geen frequentie.",
+        "en": "The report does not give how often.",
+    },
+    "absent.outcome": {
+        "nl": "Het rapport noemt geen uitkomsten of resultaten.",
+        "en": "The report does not give outcomes or results.",
+    },
+    "absent.opinion": {
+        "nl": "Het rapport noemt geen oordeel van betrokkenen hierover.",
+        "en": "The report does not give the opinion of those involved on this.",
+    },
+    "absent.chair": {
+        "nl": "Het rapport noemt geen voorzitter of leider hiervan.",
+        "en": "The report does not give who chairs or leads this.",
+    },
+    "absent.payer": {
+        "nl": "Het rapport noemt geen partij die dit betaalt.",
+        "en": "The report does not give who pays for this.",
+    },
+    "absent.names": {
+        "nl": "Het rapport noemt geen namen van de {what}.",
+        "en": "The report does not give the names of the {what}.",
+    },
+    "absent.name": {
+        "nl": "Het rapport noemt geen naam.",
+        "en": "The report does not give the name.",
+    },
+    "absent.detail": {
+        "nl": "Het rapport noemt geen bijzonderheden hierover.",
+        "en": "The report does not give this detail.",
+    },
+    "absent.detail.software": {
+        "nl": "Het rapport noemt geen software of systemen.",
+        "en": "The report does not give the software or systems used.",
+    },
+    "absent.detail.training": {
+        "nl": "Het rapport noemt geen opleiding of cursus.",
+        "en": "The report does not give a training or course.",
+    },
+    "absent.detail.tariff": {
+        "nl": "Het rapport noemt geen tarief.",
+        "en": "The report does not give a rate or tariff.",
+    },
+    "absent.detail.union": {
+        "nl": "Het rapport noemt geen vakbonden of ondernemingsraad.",
+        "en": "The report does not give anything on trade unions or a works council.",
+    },
+    "absent.detail.procedure": {
+        "nl": "Het rapport noemt geen procedure hiervoor.",
+        "en": "The report does not give a procedure for this.",
+    },
+    "absent.detail.legal_article": {
+        "nl": "Het rapport noemt geen wetsartikel.",
+        "en": "The report does not give the article of law.",
+    },
+    "absent.after_report": {
+        "nl": "Het rapport noemt geen ontwikkelingen na maart 2008, toen het verscheen.",
+        "en": "The report does not give anything that happened after March 2008, when it appeared.",
+    },
+    "absent.contact_details": {
+        "nl": "Het rapport noemt geen contactgegevens.",
+        "en": "The report does not give contact details.",
+    },
+    "absent.survey": {
+        "nl": "Het rapport noemt geen enquêtes of tevredenheidscijfers.",
+        "en": "The report does not give surveys or satisfaction figures.",
+    },
+    "absent.office_holder": {
+        "nl": "Het rapport noemt geen naam van de {what}.",
+        "en": "The report does not give the name of the {what}.",
+    },
+    "absent.then": {"nl": "Wat het rapport er wel over zegt:", "en": "What the report does say on this:"},
     "refusal.instructions": {
         "nl": "Ik beantwoord vragen over samenwerken in de handhaving, alleen uit het rapport *Samenwerken, daar zit "
               "muziek in* (maart 2008), en altijd met de plaatsen in het rapport waarop ik steun. Mijn instructies "

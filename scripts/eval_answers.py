@@ -48,6 +48,7 @@ def main() -> None:
         total_sentences = max(len([s for s in re.split(r"(?<=[.!?])\s+", answer.text) if len(s.split()) >= 5]), 1)
         rows.append({
             "id": item.id, "type": item.type, "lang": item.lang, "refused": answer.refused,
+            "not_in_report": answer.not_in_report,
             "answerable": item.answerable, "gate": answer.gate, "valid": valid, "n_citations": len(answer.citations),
             "language_ok": lang == item.lang, "grounded": bool(cited_cases & gold_cases) if gold_cases else None,
             "unsupported_share": len(answer.unsupported) / total_sentences, "generator": answer.generator,
@@ -63,8 +64,10 @@ def main() -> None:
     an = [r for r in rows if r["answerable"]]
     grounded = [r for r in an if r["type"] in ("advice", "case_lookup") and r["grounded"] is not None]
     print(f"items {len(rows)} ({args.generator})")
-    print(f"unanswerable refused: {sum(r['refused'] for r in un)}/{len(un)}")
-    print(f"answerable answered: {sum(not r['refused'] for r in an)}/{len(an)}")
+    print(f"unanswerable refused: {sum(r['refused'] for r in un)}/{len(un)}; refused or answered with what the report "
+          f"does not give: {sum(r['not_in_report'] for r in un)}/{len(un)}")
+    print(f"answerable answered: {sum(not r['refused'] for r in an)}/{len(an)}; answered and not said to be missing: "
+          f"{sum(not r['not_in_report'] for r in an)}/{len(an)}")
     wrongly = Counter(r["gate"] for r in an if r["refused"])
     print("answerable refused, by reason: " + (", ".join(f"{g} {n}" for g, n in wrongly.most_common()) or "none"))
     print(f"citations valid: {sum(r['valid'] for r in rows)}/{len(rows)} answers")

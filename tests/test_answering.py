@@ -90,10 +90,12 @@ def test_gate_refusal_points_to_nearest_topics_in_the_users_language(settings, k
     assert dutch.text.startswith("Het rapport")
 
 
-def test_unknown_names_and_figures_are_refused(advisor) -> None:
-    assert advisor.answer("Wat betekent de Wet open overheid (Woo) voor convenanten?").gate == "unknown_name"
+def test_unknown_names_are_refused_and_missing_figures_said_first(advisor) -> None:
+    unknown = advisor.answer("Wat betekent de Wet open overheid (Woo) voor convenanten?")
+    assert unknown.gate == "unknown_name" and unknown.refused and unknown.not_in_report
     answer = advisor.answer("Wat kost de Vliegende Brigade in Apeldoorn per jaar in euro?")
-    assert answer.refused and answer.gate == "figure_not_given"
+    assert not answer.refused and answer.not_in_report and answer.gate == "figure_not_given"
+    assert answer.text.startswith("Het rapport noemt geen bedragen in geld.") and answer.citations and _valid(answer)
 
 
 def test_llm_answer_citations_are_checked(advisor, with_model) -> None:
@@ -262,15 +264,17 @@ def test_engine_holds_no_state_between_questions(advisor) -> None:
 
 
 @pytest.mark.parametrize(("question", "reason", "said"), [
-    ("Hoe werkt de sociale recherche in Twente tegenwoordig?", "after_report", "sindsdien"),
+    ("Hoe werkt de sociale recherche in Twente tegenwoordig?", "after_report", "na maart 2008"),
     ("What is the e-mail address of the Sociale Recherche Twente?", "contact_details", "contact details"),
     ("Hoe tevreden zijn de gemeenten in Twente over de sociale recherche?", "survey", "enquêtes"),
-    ("Who was the mayor of Almelo when the Sociale Recherche Twente started?", "office_holder", "office"),
-    ("How long does the Sociale Recherche Twente take to finish a case?", "figure_not_given", "figures"),
+    ("Who was the mayor of Almelo when the Sociale Recherche Twente started?", "office_holder", "name of the mayor"),
+    ("How long does the Sociale Recherche Twente take to finish a case?", "figure_not_given", "how long"),
 ])
-def test_what_a_2008_study_cannot_hold_is_refused_with_the_reason(advisor, question, reason, said) -> None:
+def test_what_a_2008_study_cannot_hold_is_said_first_then_what_it_does_say(advisor, question, reason, said) -> None:
     answer = advisor.answer(question)
-    assert answer.refused and answer.gate == reason and said in answer.text
+    first = answer.text.split("\n")[0]
+    assert not answer.refused and answer.not_in_report and answer.gate == reason and said in first
+    assert first.startswith(("Het rapport noemt geen", "The report does not give")) and answer.citations
 
 
 def test_a_bug_in_the_citation_check_is_not_a_notice_to_the_user(advisor, with_model, monkeypatch) -> None:

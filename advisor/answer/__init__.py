@@ -1,7 +1,8 @@
 """Stage 4, the answer: the engine (``engine``) passes one analysed question through the evidence gate (``gate``,
-``topic``), writes the answer extractively (``extractive``) or with an LLM (``generation``, ``guard``), checks
-every citation (``citations``, ``support``), rewrites follow-ups (``conversation``) and refuses plainly
-(``refusals``). What it returns is an ``Answer`` (``answers``)."""
+``topic``, and ``needs``: what it asks for specifically and whether the report gives it), writes the answer
+extractively (``extractive``) or with an LLM (``generation``, ``guard``), checks every citation (``citations``,
+``support``), rewrites follow-ups (``conversation``) and refuses plainly (``refusals``). What it returns is an
+``Answer`` (``answers``)."""
 
 from advisor.answer.answers import Answer
 from advisor.answer.citations import Citation

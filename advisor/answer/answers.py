@@ -1,6 +1,7 @@
 """What the engine returns for a turn: an ``Answer`` (a cited answer, a refusal or a reply to small talk).
 
     >>> answer.text, answer.citations, answer.refused, answer.kind
+    >>> answer.not_in_report    # it says the report does not give what was asked (a refusal, or an answer opening so)
     >>> answer.to_json()        # the documented shape of `advisor ask --json` (schemas/ask.schema.json)
 """
 
@@ -30,6 +31,7 @@ class Answer:
     sources: tuple[Hit, ...] = field(default=(), repr=False)
     kind: str = "answer"  # "answer", "refusal" or "smalltalk"
     gate: str = ""
+    not_in_report: bool = False  # refused, or answered with "Het rapport noemt geen ..." first (answer/needs.py)
 
     def to_json(self) -> dict:
         """The documented JSON shape of ``advisor ask --json`` (schemas/ask.schema.json)."""
@@ -46,4 +48,5 @@ class Answer:
             "timings_ms": {key: round(value, 1) for key, value in self.timings_ms.items()},
             "notices": list(self.notices),
             "kind": self.kind,
+            "not_in_report": self.not_in_report,
         }

@@ -38,7 +38,7 @@ from advisor.answer.generation import (
     stream_with_deadline,
 )
 from advisor.answer.guard import OutputGuard, new_canary
-from advisor.answer.refusals import instructions_reply, refusal_text, suggestions_from, theme_suggestions
+from advisor.answer.refusals import absence_text, instructions_reply, refusal_text, suggestions_from, theme_suggestions
 from advisor.answer.statements import AnswerPlan, compose_statements
 from advisor.answer.support import SupportCheck
 from advisor.answer.topic import TopicWords
@@ -147,7 +147,7 @@ class AnswerEngine:
         searched, hits, trace = self._search(question, history, chat_model, k, turn)
         yield "sources", hits
         decision = self._decide(question, searched, hits, trace, generator, turn)
-        if not decision.covered:
+        if not decision.covered and not decision.missing:
             yield "answer", self._refusal(question, searched, hits, generator, turn, decision)
             return
         mark = time.perf_counter()
@@ -167,9 +167,13 @@ class AnswerEngine:
             checked = Checked(f"{checked.text}\n\n_{say('answer.dated', question.language)}_", checked.citations,
                               checked.unsupported, checked.invalid_markers)
         turn.lap("generate", mark)
-        yield "answer", Answer(question.text, searched.text, question.language, checked.text, False,
+        text = checked.text
+        if decision.missing:  # first what the report does not give, then what it does say
+            text = f"{absence_text(decision.missing, question.language)}\n\n{text}"
+        yield "answer", Answer(question.text, searched.text, question.language, text, False,
                                checked.citations, generator, turn.finish(), (), checked.unsupported,
-                               tuple(turn.notices), tuple(hits), "answer", "covered")
+                               tuple(turn.notices), tuple(hits), "answer", decision.reason or "covered",
+                               not_in_report=decision.not_in_report)
 
     def answer(self, question: str, history: list[dict] | None = None, generator: str | None = None) -> Answer:
         result = None
@@ -196,7 +200,7 @@ class AnswerEngine:
             turn.timings.update(retrieve=0.0, generate=0.0)
             return Answer(question.text, "", language, instructions_reply(language), True, (), generator,
                           turn.finish(), theme_suggestions(language), (), tuple(turn.notices), kind="refusal",
-                          gate="injection")
+                          gate="injection", not_in_report=True)
         if question.smalltalk:
             turn.timings.update(retrieve=0.0, generate=0.0)
             return Answer(question.text, "", language, say(f"smalltalk.{question.smalltalk}", language), False, (),
@@ -238,8 +242,13 @@ class AnswerEngine:
 
     def _decide(self, question: Question, searched: Question, hits: list[Hit], trace: RetrievalTrace,
                 generator: str, turn: Turn) -> GateDecision:
-        """The evidence gate; then, when configured, the local model's check that the passages answer it."""
-        decision = self.gate.check(searched, hits, trace, turn.retriever.lexical)
+        """The evidence gate (on the passages and the key statements found for the question); then, when
+        configured, the local model's check that the passages answer it. A decision with ``missing`` is answered
+        all the same, saying first what the report does not give."""
+        finder = self.statements() if self.statements else None
+        found = finder.retrieve(searched, k=STATEMENTS) if finder is not None and len(finder) else []
+        decision = self.gate.check(searched, hits, trace, turn.retriever.lexical, found,
+                                   finder.lexical if found else None)
         if not decision.covered:
             return decision
         mark = time.perf_counter()
@@ -340,4 +349,4 @@ class AnswerEngine:
         turn.timings.setdefault("generate", 0.0)
         return Answer(question.text, searched.text, language, refusal_text(language, decision, suggestions), True, (),
                       generator, turn.finish(), suggestions, (), tuple(turn.notices), tuple(hits), "refusal",
-                      decision.reason)
+                      decision.reason, not_in_report=True)

@@ -8,6 +8,7 @@ cover, and the reply to a message that only tried to change its instructions.
 from __future__ import annotations
 
 from advisor.answer.gate import GateDecision
+from advisor.answer.needs import Need
 from advisor.corpus.sections import THEMES
 from advisor.messages import MESSAGES, say
 from advisor.retrieval.hits import Hit
@@ -49,3 +50,19 @@ def refusal_text(language: str, decision: GateDecision | None, suggestions: tupl
 def instructions_reply(language: str) -> str:
     """What the advisor says to a message that only tries to change, reveal or bypass its instructions."""
     return f"{say('refusal.instructions', language)}\n\n_{say('answer.dated', language)}_"
+
+
+def absence_text(missing: tuple[Need, ...], language: str) -> str:
+    """What the report does not give, one sentence per kind of thing missing, in the question's words where it has
+    them ("Het rapport noemt geen aantal handhavers."), then the line that leads to what it does say."""
+    sentences: list[str] = []
+    for need in missing:
+        key = f"absent.{need.kind}"
+        if need.kind == "count" and not need.what:
+            key = "absent.figure"
+        elif need.kind == "detail":  # a group of corpus/cues.yaml's details without its own sentence: the general one
+            key = f"absent.detail.{need.what}" if f"absent.detail.{need.what}" in MESSAGES else "absent.detail"
+        sentence = say(key, language, what=need.what) if "{what}" in MESSAGES[key][language] else say(key, language)
+        if sentence not in sentences:
+            sentences.append(sentence)
+    return f"{' '.join(sentences)} {say('absent.then', language)}"

@@ -59,6 +59,25 @@ class Cues:
     duration: re.Pattern
     count: re.Pattern
     not_in_a_2008_study: dict[str, re.Pattern]
+    offices: re.Pattern  # the office words alone ("burgemeester"), to name what a question asks the holder of
+    after_report_soft: re.Pattern  # words of rule 4 that the report's own present ("nu", "inmiddels") may answer
+    present: re.Pattern
+    frequency_question: re.Pattern
+    frequency: re.Pattern
+    when_question: re.Pattern
+    year: re.Pattern  # a year or a decade
+    details: dict[str, re.Pattern]  # a kind of detail the report seldom gives -> its words
+    article: re.Pattern  # a legal article cited in a passage ("art. 18")
+    outcome_question: re.Pattern
+    outcome: re.Pattern
+    opinion_question: re.Pattern
+    opinion: re.Pattern
+    chair_question: re.Pattern
+    payer_question: re.Pattern
+    payer: re.Pattern
+    chair: re.Pattern
+    method_question: re.Pattern  # "hoe wordt bepaald hoeveel …": no figure is asked for
+    eventually: re.Pattern  # in a yes/no question: what became of something after the report
     generator_refused: re.Pattern
     recommend: re.Pattern
     attention: re.Pattern
@@ -69,8 +88,9 @@ class Cues:
 
 def compile_cues(data: dict[str, Any]) -> Cues:
     q, g, a = data["question"], data["gate"], data["answer"]
-    offices = (rf"\b(?:wie (?:was|is|waren) (?:de )?(?:{_alternatives(g['offices_nl'])})|"
-               rf"who (?:was|is|were) (?:the )?(?:{_alternatives(g['offices_en'])}))\b")
+    offices = (rf"\b(?:(?:wie (?:was|is|waren)\b[^?]{{0,60}}?\b(?:de )?|welke )(?:{_alternatives(g['offices_nl'])})|"
+               rf"(?:who (?:was|is|were) (?:the )?|which )(?:{_alternatives(g['offices_en'])}))\b")
+    numbers = g["count_words"] + g["count_words_en"]  # Dutch, and English for the key statements' English
     after = (rf"\b(?:{_alternatives(g['after_report_prepositions'])}) 20(?:0[89]|[1-9]\d)\b|\bin 20(?:09|[1-9]\d)\b|"
              rf"\b(?:{_alternatives(g['after_report'])})\b")
     return Cues(
@@ -93,11 +113,31 @@ def compile_cues(data: dict[str, Any]) -> Cues:
         money=re.compile(_alternatives(g["money_in_text"]), re.IGNORECASE),
         duration=re.compile(rf"\b(?:\d+|{_alternatives(g['duration_amounts'])})\s+(?:{_alternatives(g['duration_units'])})\b",
                             re.IGNORECASE),
-        count=re.compile(rf"\b(?!(?:1[89]|20)\d\d\b)\d+|\b(?:{_alternatives(g['count_words'])})\b", re.IGNORECASE),
+        count=re.compile(rf"\b(?!(?:1[89]|20)\d\d\b)\d+|\b(?:{_alternatives(numbers)})\b", re.IGNORECASE),
         not_in_a_2008_study={"after_report": re.compile(after, re.IGNORECASE),
                              "contact_details": _words(g["contact_details"]),
                              "survey": _words(g["survey"]),
                              "office_holder": re.compile(offices, re.IGNORECASE)},
+        offices=_words(g["offices_nl"] + g["offices_en"]),
+        after_report_soft=_words(g["after_report_soft"]),
+        present=_words(g["present_in_text"]),
+        frequency_question=_words(g["frequency_question"]),
+        frequency=_words(g["frequency_in_text"]),
+        when_question=_words(g["when_question"]),
+        year=re.compile(rf"\b(?:1[89]\d\d|20\d\d)\b|\b(?:{_alternatives(g['decades'])})\b", re.IGNORECASE),
+        details={group: _words(words) for group, words in g["details"].items()},
+        article=_words(g["article_in_text"]),
+        outcome_question=_words(g["outcome_question"]),
+        outcome=_words(g["outcome_in_text"]),
+        opinion_question=_words(g["opinion_question"]),
+        opinion=_words(g["opinion_in_text"]),
+        chair_question=_words(g["chair_question"]),
+        chair=_words(g["chair_in_text"]),
+        payer_question=_words(g["payer_question"]),
+        payer=_words(g["payer_in_text"]),
+        method_question=_words(g["method_question"]),
+        eventually=re.compile(rf"^(?:{_alternatives(g['yes_no_openers'])})\b.*\b(?:{_alternatives(g['eventually'])})\b",
+                              re.IGNORECASE),
         generator_refused=re.compile(_alternatives(a["generator_refused"]), re.IGNORECASE),
         recommend=_words(a["recommend"]),
         attention=_words(a["attention"]),

@@ -69,9 +69,13 @@ def framing_of(answer: Any) -> str:
 
 
 def claims_of(answer: Any) -> list[tuple[str, list[int]]]:
-    """The answer's claims: each sentence with its citation numbers (framing lines and headings are not claims)."""
+    """The answer's claims: each sentence with its citation numbers (framing lines and headings are not claims, nor
+    the opening paragraph of an answer that first says what the report does not give: no passage can hold that)."""
     out = []
-    for sentence in sentences(answer.text):
+    text = answer.text
+    if getattr(answer, "not_in_report", False) and not answer.refused and "\n\n" in text:
+        text = text.split("\n\n", 1)[1]
+    for sentence in sentences(text):
         numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
         quoted = re.findall(r"“([^”]+)”", sentence)
         # A quoted line ("- 5.4 Samenwerkingsvormen: “…” [3]") claims what it quotes; its label is framing.
@@ -138,7 +142,9 @@ def score_answer(item: EvalItem, answer: Any, ranked: list[Ranked], judge: Any, 
                               if claim_verdicts else None)
     scores["fact_recall"] = sum(facts) / len(facts) if facts else None
     scores["must_not_violations"] = float(sum(musts)) if must_pairs else 0.0
-    scores["refusal_accuracy"] = float(answer.refused != item.answerable)
+    # declining to answer is refusing or saying first that the report does not give it (``not_in_report``)
+    scores["refusal_accuracy"] = float((answer.refused or bool(getattr(answer, "not_in_report", False)))
+                                       != item.answerable)
     scores["language_match"] = float(detect_language(framing_of(answer), retriever.analyser,
                                                      retriever.english_stopwords) == item.lang)
     if item.answerable and item.evidence:  # a refused answerable item holds no evidence
@@ -198,7 +204,8 @@ def run_eval(advisor: Any, dataset: Path, items: list[EvalItem], generator: str,
             ranked = [Ranked(frozenset({h.section}), frozenset({h.case_id} if h.case_id else ())) for h in hits]
             scored = score_answer(item, answer, ranked, judge, advisor.knowledge, retriever)
             row = {"id": item.id, "type": item.type, "lang": item.lang, "question": item.question,
-                   "answer": answer.text, "refused": answer.refused, "generator_used": answer.generator,
+                   "answer": answer.text, "refused": answer.refused,
+                   "not_in_report": bool(getattr(answer, "not_in_report", False)), "generator_used": answer.generator,
                    "citations": [c.to_dict() for c in answer.citations], "claims": scored["claims"],
                    "metrics": scored["scores"], "latency_ms": round(latency, 1), "notices": list(answer.notices),
                    "dataset_hash": metadata["dataset_hash"], "generator": generator, "judge": judge.name}

@@ -12,6 +12,7 @@ an English question finds English words as well as Dutch ones.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,8 @@ from advisor.retrieval.hits import Filters
 from advisor.retrieval.hybrid import FusionConfig
 from advisor.retrieval.lexical import LexicalIndex
 from advisor.retrieval.question import Question, QuestionReader, named_cases
+
+VECTORS_KEPT = 16  # question embeddings kept for the next searches (one turn searches the same text two or three times)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class StatementRetriever:
     statements: dict[str, Statement]  # index id ("st:12.3-b-033") -> statement
     config: FusionConfig = field(default_factory=FusionConfig)
     timings_ms: dict[str, float] = field(default_factory=dict)
+    _vectors: dict[str, list[float]] = field(default_factory=dict, repr=False)  # the last questions' embeddings
+    _vectors_lock: Any = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_index(cls, handle: IndexHandle, knowledge: Knowledge, reader: QuestionReader, **kwargs: Any
@@ -103,7 +108,7 @@ class StatementRetriever:
         import httpx
         from chromadb.errors import ChromaError
 
-        vector = self.handle.vectorstore.embeddings.embed_query(question.text)
+        vector = self._vector(question.text)
         try:
             found = self.handle.collection.query(query_embeddings=[vector], n_results=n, where=where, include=[])
         except (httpx.TransportError, ChromaError) as error:
@@ -112,6 +117,18 @@ class StatementRetriever:
                 "server (ADVISOR_CHROMA_URL) or rebuild the index with `advisor index --rebuild`."
             ) from error
         return [sid for sid in found["ids"][0] if sid in self.statements]
+
+    def _vector(self, text: str) -> list[float]:
+        """The question's embedding, kept for the next searches of one turn (the evidence gate's, the answer's and
+        its case statements' search the same text)."""
+        vector = self._vectors.get(text)
+        if vector is None:
+            vector = self.handle.vectorstore.embeddings.embed_query(text)
+            with self._vectors_lock:
+                if len(self._vectors) >= VECTORS_KEPT:
+                    self._vectors.pop(next(iter(self._vectors)))
+                self._vectors[text] = vector
+        return vector
 
     def retrieve(self, query: str | Question, k: int = 5, filters: Filters | None = None,
                  kind: str | None = None, subject: str | None = None) -> list[StatementHit]:
