@@ -53,7 +53,7 @@ from advisor.retrieval.hits import Filters, Hit
 from advisor.retrieval.hybrid import HybridRetriever, RetrievalTrace
 from advisor.retrieval.question import Question, QuestionReader
 from advisor.retrieval.safety import screen
-from advisor.retrieval.statements import StatementRetriever
+from advisor.retrieval.statements import StatementHit, StatementRetriever
 from advisor.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,8 @@ class Turn:
     timings: dict[str, float] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     retriever: HybridRetriever | None = None  # taken once the question is read
+    statements: StatementRetriever | None = None  # the key statements' search, taken with the retriever
+    found: list[StatementHit] = field(default_factory=list)  # found for the question: the gate, then the answer
 
     def lap(self, name: str, mark: float) -> float:
         now = time.perf_counter()
@@ -143,6 +145,7 @@ class AnswerEngine:
             yield "answer", early
             return
         turn.retriever = self.retriever()
+        turn.statements = self.statements() if self.statements else None
         chat_model, generator = self._chat_model(generator, question.language, turn)
         searched, hits, trace = self._search(question, history, chat_model, k, turn)
         yield "sources", hits
@@ -162,7 +165,7 @@ class AnswerEngine:
             if checked is None:
                 generator = EXTRACTIVE
         if checked is None:
-            checked, hits = self._compose(question, searched, hits, turn.retriever)
+            checked, hits = self._compose(question, searched, hits, turn)
         else:
             checked = Checked(f"{checked.text}\n\n_{say('answer.dated', question.language)}_", checked.citations,
                               checked.unsupported, checked.invalid_markers)
@@ -245,10 +248,10 @@ class AnswerEngine:
         """The evidence gate (on the passages and the key statements found for the question); then, when
         configured, the local model's check that the passages answer it. A decision with ``missing`` is answered
         all the same, saying first what the report does not give."""
-        finder = self.statements() if self.statements else None
-        found = finder.retrieve(searched, k=STATEMENTS) if finder is not None and len(finder) else []
-        decision = self.gate.check(searched, hits, trace, turn.retriever.lexical, found,
-                                   finder.lexical if found else None)
+        finder = turn.statements
+        turn.found = finder.retrieve(searched, k=STATEMENTS) if finder is not None and len(finder) else []
+        decision = self.gate.check(searched, hits, trace, turn.retriever.lexical, turn.found,
+                                   finder.lexical if turn.found else None)
         if not decision.covered:
             return decision
         mark = time.perf_counter()
@@ -293,10 +296,11 @@ class AnswerEngine:
         return checked
 
     def _compose(self, question: Question, searched: Question, hits: list[Hit],
-                 retriever: HybridRetriever) -> tuple[Checked, list[Hit]]:
-        """The extractive answer, made of the key statements that answer the question (the passages' sentences
-        that share most of its terms when the index holds no statements), and the sources it cites."""
-        finder = self.statements() if self.statements else None
+                 turn: Turn) -> tuple[Checked, list[Hit]]:
+        """The extractive answer, made of the key statements that answer the question (those the gate saw; the
+        passages' sentences that share most of its terms when the index holds no statements), and the sources it
+        cites."""
+        finder, retriever = turn.statements, turn.retriever
         if finder is None or not len(finder):
             idf = {t: retriever.lexical.idf(t) for t in searched.terms}
             picked = pick_sentences(searched, hits, retriever.analyser, self.rules.cues, idf,
@@ -304,9 +308,8 @@ class AnswerEngine:
             text, citations = compose(question.language, hits, picked)
             return Checked(text, tuple(citations), (), 0), hits
         plan = AnswerPlan.of(searched, question.language)
-        found = finder.retrieve(searched, k=STATEMENTS)
         examples = finder.retrieve(searched, k=STATEMENTS, filters=Filters(cases_only=True)) if plan.examples else []
-        text, citations, sources = compose_statements(plan, found, examples, hits,
+        text, citations, sources = compose_statements(plan, turn.found, examples, hits,
                                                       lambda s: retriever.chunk_holding(s.start, s.end))
         return Checked(text, tuple(citations), (), 0), sources
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from advisor.errors import InputError
-from advisor.evaluation.judges import LLMJudge, OverlapJudge, Signals, judge_accuracy, load_pairs
+from advisor.evaluation.judges import LLMJudge, OverlapJudge, Signals, load_pairs, verdict_accuracy
 
 FIT_FILE = Path(__file__).with_name("judge_fit.json")
 FEATURES = ("logit", "coverage", "missing_numbers", "missing_names", "negation_mismatch", "similarity")
@@ -183,35 +183,21 @@ def fit(scored: list[Scored], prompts_dir: Path, source: str) -> dict:
     }
 
 
-class _Fixed:
-    """A judge whose verdicts are already made (the report scores every pair once for all judges)."""
-
-    def __init__(self, name: str, verdicts: dict[str, bool]) -> None:
-        self.name, self._verdicts = name, verdicts
-
-    def verdicts(self, pairs: list[tuple[str, str]], strict: bool = False) -> list[bool]:
-        return [self._verdicts[claim + "\x00" + passage] for claim, passage in pairs]
-
-
 def accuracies(scored: list[Scored], overlap: OverlapJudge, combined: CombinedJudge, fitted: dict) -> dict:
-    """Every judge on these pairs, with the seconds per pair each took."""
+    """Every judge on these pairs, from the scores and signals computed once, with the seconds per pair each took
+    (overlap: its signals; llm:local: the logit score; combined: both)."""
     pairs = [s.pair for s in scored]
-    key = [s.pair["claim"] + "\x00" + s.pair["passage"] for s in scored]
-    started = time.perf_counter()
-    by_overlap = dict(zip(key, overlap.verdicts([(p["claim"], p["passage"]) for p in pairs])))
-    overlap_seconds = (time.perf_counter() - started) / max(len(pairs), 1)
     logit_seconds = sum(s.logit_seconds for s in scored) / max(len(pairs), 1)
     signal_seconds = sum(s.overlap_seconds for s in scored) / max(len(pairs), 1)
     verdicts = {
-        "overlap": (by_overlap, overlap_seconds),
-        "llm:local": ({k: s.logit >= fitted["llm:local"]["threshold"] for k, s in zip(key, scored)}, logit_seconds),
-        "combined": ({k: combined.probability(s.logit, s.signals) >= fitted["combined"]["threshold"]
-                      for k, s in zip(key, scored)}, logit_seconds + signal_seconds),
+        "overlap": ([overlap.supported(s.pair["claim"], s.pair["passage"], found=s.signals) for s in scored],
+                    signal_seconds),
+        "llm:local": ([s.logit >= fitted["llm:local"]["threshold"] for s in scored], logit_seconds),
+        "combined": ([combined.probability(s.logit, s.signals) >= fitted["combined"]["threshold"] for s in scored],
+                     logit_seconds + signal_seconds),
     }
-    report = {}
-    for name, (found, seconds) in verdicts.items():
-        report[name] = judge_accuracy(_Fixed(name, found), pairs) | {"seconds_per_pair": round(seconds, 3)}
-    return report
+    return {name: verdict_accuracy(name, pairs, found) | {"seconds_per_pair": round(seconds, 3)}
+            for name, (found, seconds) in verdicts.items()}
 
 
 def split_pairs(path: Path) -> dict[str, list[dict]]:

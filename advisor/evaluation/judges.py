@@ -106,10 +106,11 @@ class OverlapJudge:
                         if similarity and self.embeddings is not None else None),
         )
 
-    def supported(self, claim: str, passage: str, strict: bool = False) -> bool:
+    def supported(self, claim: str, passage: str, strict: bool = False, found: Signals | None = None) -> bool:
         """``strict`` (used for must_not claims against a whole answer) asks for near-complete overlap and no
-        help from embeddings: a wrong claim shares many words with a right answer."""
-        found = self.signals(claim, passage, similarity=False)
+        help from embeddings: a wrong claim shares many words with a right answer. ``found``: the pair's signals,
+        when they were computed already."""
+        found = found or self.signals(claim, passage, similarity=False)
         if found.missing_numbers or found.missing_names:
             return False  # a number, year, place, case or organisation the passage does not have
         # a negation mismatch: the claim negates, or drops the negation of, the sentence it paraphrases
@@ -117,7 +118,9 @@ class OverlapJudge:
             return True
         if self.embeddings is None or strict:
             return False
-        similarity = cosine(self.embeddings.embed_query(claim), self.embeddings.embed_documents([passage])[0])
+        similarity = found.similarity
+        if similarity is None:
+            similarity = cosine(self.embeddings.embed_query(claim), self.embeddings.embed_documents([passage])[0])
         return similarity >= self.min_similarity
 
     def verdicts(self, pairs: list[tuple[str, str]], strict: bool = False) -> list[bool]:
@@ -156,6 +159,11 @@ def judge_accuracy(judge: Any, pairs: list[dict], batch: int = 6) -> dict:
     for i in range(0, len(pairs), batch):
         chunk = pairs[i : i + batch]
         predicted += judge.verdicts([(p["claim"], p["passage"]) for p in chunk])
+    return verdict_accuracy(judge.name, pairs, predicted)
+
+
+def verdict_accuracy(name: str, pairs: list[dict], predicted: list[bool]) -> dict:
+    """judge_accuracy's figures for verdicts already given."""
     truth = [bool(p["supported"]) for p in pairs]
     tp = sum(not t and not p for t, p in zip(truth, predicted))  # unsupported found
     fp = sum(t and not p for t, p in zip(truth, predicted))
@@ -167,7 +175,7 @@ def judge_accuracy(judge: Any, pairs: list[dict], batch: int = 6) -> dict:
     for pair, guess in zip(pairs, predicted):
         by_kind.setdefault(pair.get("kind", "?"), []).append(guess == bool(pair["supported"]))
     return {
-        "judge": judge.name,
+        "judge": name,
         "pairs": len(pairs),
         "balanced_accuracy": round((recall_unsupported + recall_supported) / 2, 4),
         "precision_unsupported": round(tp / (tp + fp), 4) if tp + fp else 0.0,

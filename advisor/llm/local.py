@@ -14,6 +14,7 @@ import importlib.util
 import os
 import tempfile
 import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,6 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from pydantic import PrivateAttr
 
 from advisor.errors import AdvisorError
 
@@ -97,6 +97,14 @@ def assemble_model(cache_dir: Path, parts: list[Path] | None = None, expected_sh
 
 _models: dict[str, Any] = {}
 _models_lock = threading.Lock()
+_model_locks: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def model_lock(llama: Any) -> threading.Lock:
+    """The one lock of a loaded model: the generator, the judge and the answerability check share the model and
+    its cache, so only one of them may use it at a time."""
+    with _models_lock:
+        return _model_locks.setdefault(llama, threading.Lock())
 
 
 def load_llama(model_path: str, n_ctx: int, n_threads: int) -> Any:
@@ -123,7 +131,6 @@ class LlamaCppChat(BaseChatModel):
     n_threads: int = 2
     max_tokens: int = 320
     temperature: float = 0.1
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     @property
     def _llm_type(self) -> str:
@@ -143,7 +150,7 @@ class LlamaCppChat(BaseChatModel):
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         llama = self._llama()
-        with self._lock:  # one generation at a time on a 2-core machine
+        with model_lock(llama):  # one use of the model at a time (its cache is shared with the judges)
             for part in llama.create_chat_completion(
                 messages=self._messages(messages), max_tokens=kwargs.get("max_tokens", self.max_tokens),
                 temperature=self.temperature, stop=stop, stream=True,

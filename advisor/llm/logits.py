@@ -12,10 +12,11 @@ the cache past ``n_tokens``, so setting ``n_tokens`` back to the prefix's length
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import numpy as np
+
+from advisor.llm.local import model_lock
 
 
 def chat_turn(role: str, text: str) -> str:
@@ -26,7 +27,8 @@ ASSISTANT = "<|im_start|>assistant\n"
 
 
 class PrefixScorer:
-    """One lock around the model's cache: the generator may share the model and leave other tokens in it."""
+    """Holds the model's lock (``advisor.llm.local.model_lock``) while it uses the cache: the generator shares the
+    model and may leave other tokens in it."""
 
     def __init__(self, llama: Any, prefix: str, yes: tuple[str, ...], no: tuple[str, ...]) -> None:
         self.llama = llama
@@ -34,7 +36,6 @@ class PrefixScorer:
         self._yes, self._no = self._first_tokens(yes), self._first_tokens(no)
         if self._yes & self._no:
             raise ValueError(f"yes and no words share a first token: {sorted(self._yes & self._no)}")
-        self._lock = threading.Lock()
 
     def tokens(self, text: str) -> list[int]:
         return self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
@@ -50,7 +51,7 @@ class PrefixScorer:
 
     def score(self, suffix: str) -> float:
         tokens = self.tokens(suffix)
-        with self._lock:
+        with model_lock(self.llama):
             held = self.llama.n_tokens >= len(self.prefix)
             if not held or list(self.llama.input_ids[: len(self.prefix)]) != self.prefix:
                 self.llama.reset()  # the cache holds something else (the generator ran): evaluate the prefix again
