@@ -5,8 +5,8 @@
     >>> judge = CombinedJudge(overlap, logit, fit["combined"])
     >>> report = judge_report(advisor)          # overlap, llm:local and combined on every split
 
-``eval/judge_pairs.jsonl`` has a ``split`` field: ``calibration`` (136 pairs; thresholds and the regression are
-fitted on it) and ``validation`` (82), stratified by kind and language. ``eval/judge_pairs_holdout.jsonl`` (257
+``eval/judge_pairs.jsonl`` has a ``split`` field: ``calibration`` (164 pairs; thresholds and the regression are
+fitted on it) and ``validation`` (96), stratified by kind and language. ``eval/judge_pairs_holdout.jsonl`` (257
 pairs written blind) is never fitted on. ``combined`` is a logistic regression over the logit judge's score and the
 overlap judge's signals (``judges.Signals``); its coefficients, and the hash of the pairs and of the prompt it was
 fitted with, are in ``judge_fit.json`` beside this file, so a review sees what decides a verdict.
@@ -28,7 +28,7 @@ from advisor.evaluation.judges import LLMJudge, OverlapJudge, Signals, load_pair
 
 FIT_FILE = Path(__file__).with_name("judge_fit.json")
 FEATURES = ("logit", "coverage", "missing_numbers", "missing_names", "negation_mismatch", "similarity")
-L2 = 1.0  # ridge penalty on the standardised coefficients: 136 pairs, 6 features
+L2 = 1.0  # ridge penalty on the standardised coefficients: 164 pairs, 6 features
 
 
 def feature_row(logit: float, signals: Signals) -> list[float]:
