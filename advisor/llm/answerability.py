@@ -9,6 +9,9 @@ and holdouts 1-2 it said NO to 14 of 84 answerable questions).
     >>> judge = LocalAnswerabilityJudge(model_path, prompts_dir)
     >>> judge.yes_probability("Wie doet de fraudeopsporing voor Heemstede?", [hit.text for hit in hits])
     0.61
+
+The engine refuses below ``answer.min_yes`` of ``corpus/thresholds.yaml`` (0.349, chosen on the tuning files by
+``scripts/calibrate_answerability.py``; measured once on blind holdout 6 in docs/answers.md).
 """
 
 from __future__ import annotations
@@ -23,11 +26,6 @@ from advisor.prompts import render
 
 JUDGE_SOURCES = 3
 JUDGE_CHARS = 500
-# Below this probability of YES the question is refused. Chosen on eval/dev.jsonl and holdouts 1-2 together with the
-# rule gate (docs/answers.md): it raised refused near misses from 37 to 44 of 50 and refused 2 of 84 answerable
-# questions (advice questions, which describe the asker's own situation, are not checked). On questions it was not
-# chosen on it does less (blind holdout 3: 9 -> 12 of 20 refused; test: 110 of 122 answered), so it is off by default.
-MIN_YES = 0.46
 YES_WORDS = ("YES", "Yes", "yes")
 NO_WORDS = ("NO", "No", "no")
 
