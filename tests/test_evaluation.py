@@ -195,3 +195,13 @@ def test_ci_gate_passes_for_extractive_and_bites_on_a_corrupting_generator(real_
     monkeypatch.setattr("advisor.answer.engine.chat_model_for", lambda generator, settings: corrupt)
     broken = run_eval(real_advisor, dataset, items, "fake", judge, tmp_path / "fake")
     assert any(f.startswith("faithfulness") for f in gate_failures(broken, thresholds))
+
+
+def test_the_interval_of_answer_words_is_that_of_its_median() -> None:
+    from advisor.evaluation.runs import _aggregate
+
+    rows = [{"metrics": {"answer_words": words}, "latency_ms": 1.0} for words in (40, 50, 60, 70, 300, 320, 340)]
+    summary = _aggregate(rows)
+    low, high = summary["answer_words_ci95"]
+    assert summary["answer_words"] == 70
+    assert low <= 70 <= high  # the mean (168.6) would not be inside an interval of the median, nor this one of it

@@ -221,12 +221,14 @@ def run_eval(advisor: Any, dataset: Path, items: list[EvalItem], generator: str,
     return summary
 
 
-def bootstrap_ci(values: list[float], samples: int = 1000, seed: int = 7) -> list[float] | None:
+def bootstrap_ci(values: list[float], samples: int = 1000, seed: int = 7,
+                 statistic: Any = statistics.fmean) -> list[float] | None:
+    """The 95 % bootstrap interval of a statistic (the mean; the median for answer_words)."""
     if len(values) < 2:
         return None
     rng = random.Random(seed)
-    means = sorted(statistics.fmean(rng.choices(values, k=len(values))) for _ in range(samples))
-    return [round(means[int(0.025 * samples)], 4), round(means[int(0.975 * samples) - 1], 4)]
+    figures = sorted(statistic(rng.choices(values, k=len(values))) for _ in range(samples))
+    return [round(figures[int(0.025 * samples)], 4), round(figures[int(0.975 * samples) - 1], 4)]
 
 
 def _aggregate(rows: list[dict]) -> dict:
@@ -235,7 +237,7 @@ def _aggregate(rows: list[dict]) -> dict:
         values = [r["metrics"][metric] for r in rows if r["metrics"].get(metric) is not None]
         middle = statistics.median if metric == "answer_words" else statistics.fmean
         out[metric] = round(middle(values), 4) if values else None
-        out[f"{metric}_ci95"] = bootstrap_ci(values)
+        out[f"{metric}_ci95"] = bootstrap_ci(values, statistic=middle)
     latencies = [r["latency_ms"] for r in rows]
     out["latency_p50_ms"] = round(percentile(latencies, 50), 1) if latencies else None
     out["latency_p95_ms"] = round(percentile(latencies, 95), 1) if latencies else None
