@@ -132,7 +132,7 @@ class FakeJudge:
 LLM_REPLY = "De sociale recherche van Twente is ondergebracht bij de gemeente Almelo, die uitvoeringsgemeente is [1]."
 
 
-@pytest.mark.parametrize(("p_yes", "refused"), [(0.2, True), (0.45, True), (0.47, False), (0.9, False),
+@pytest.mark.parametrize(("p_yes", "refused"), [(0.2, True), (0.34, True), (0.36, False), (0.9, False),
                                                  (None, False)])
 def test_the_local_models_check_of_the_passages_can_refuse(advisor, with_model, p_yes, refused) -> None:
     advisor.settings = advisor.settings.replace(answer_check="local")
