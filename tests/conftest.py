@@ -15,6 +15,9 @@ from pathlib import Path
 import pytest
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
+from advisor.answer.gate import GateThresholds
+from advisor.index import build_index
+from advisor.service import Advisor
 from advisor.settings import PROJECT_ROOT, Settings
 
 REPO = PROJECT_ROOT
@@ -44,6 +47,17 @@ class FakeEmbeddings(DeterministicFakeEmbedding):
 
     fingerprint: str = "fake-model-a"
     model_id: str = "fake-a"
+
+
+# fake vectors have no meaningful similarity, so the answering tests open the similarity gate for them
+OPEN_GATE = GateThresholds(min_similarity=-1.0, floor_similarity=0.76, anchor_similarity=-1.0)
+
+
+@pytest.fixture
+def advisor(settings, knowledge, fake_embeddings) -> Advisor:
+    """An advisor over an index of fake vectors, its gate open, a fake LLM's timeout short."""
+    build_index(settings, knowledge, fake_embeddings)
+    return Advisor(settings.replace(llm_timeout_s=2.0), embeddings=fake_embeddings, gate=OPEN_GATE)
 
 
 @pytest.fixture(autouse=True)
@@ -96,8 +110,6 @@ def real_settings(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -
 @pytest.fixture(scope="session")
 def real_advisor(real_settings: Settings, real_embeddings):
     """The advisor over a real index on disk, built once per session with the real model."""
-    from advisor.service import Advisor
-
     advisor = Advisor(real_settings, embeddings=real_embeddings)
     advisor.build_index()
     return advisor

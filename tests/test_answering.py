@@ -19,15 +19,7 @@ from advisor.index import build_index
 from advisor.retrieval.question import QueryError
 from advisor.service import Advisor
 from advisor.settings import PROJECT_ROOT
-
-# fake vectors: no meaningful similarity, so the gate opens for any
-OPEN_GATE = GateThresholds(min_similarity=-1.0, floor_similarity=0.76, anchor_similarity=-1.0)
-
-
-@pytest.fixture
-def advisor(settings, knowledge, fake_embeddings) -> Advisor:
-    build_index(settings, knowledge, fake_embeddings)
-    return Advisor(settings.replace(llm_timeout_s=2.0), embeddings=fake_embeddings, gate=OPEN_GATE)
+from tests.conftest import OPEN_GATE
 
 
 @pytest.fixture

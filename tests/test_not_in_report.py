@@ -9,24 +9,14 @@ import jsonschema
 import pytest
 
 from advisor.answer.answers import Answer
-from advisor.answer.gate import GateThresholds
 from advisor.cli import main
-from advisor.index import build_index
-from advisor.service import Advisor
 from advisor.settings import PROJECT_ROOT
 
-OPEN_GATE = GateThresholds(min_similarity=-1.0, floor_similarity=0.76, anchor_similarity=-1.0)  # fake vectors
 SCHEMA = json.loads((PROJECT_ROOT / "schemas" / "ask.schema.json").read_text())
 FLAGGED_NL = "Wat kost de Vliegende Brigade in Apeldoorn per jaar in euro?"
 FLAGGED_EN = "How long does the Sociale Recherche Twente take to finish a case?"
 REFUSED = "Wat betekent de Wet open overheid (Woo) voor convenanten?"
 PLAIN = "Sociale Recherche Twente uitvoeringsgemeente Almelo"
-
-
-@pytest.fixture
-def advisor(settings, knowledge, fake_embeddings) -> Advisor:
-    build_index(settings, knowledge, fake_embeddings)
-    return Advisor(settings, embeddings=fake_embeddings, gate=OPEN_GATE)
 
 
 def test_an_answer_that_the_report_does_not_give_says_so_first_then_cites_what_it_does_say(advisor) -> None:
