@@ -56,6 +56,7 @@ def test_bm25_ranks_matching_documents_and_weights_expansions(analyser) -> None:
         "Verkeershandhaving door politie en provincie.",
     ]
     index = LexicalIndex.build(analyser, ["a", "b", "c"], texts)
+    assert LexicalIndex.from_terms(analyser, index.ids, [analyser.terms(t) for t in texts]).postings == index.postings
     reader = QuestionReader(analyser, frozenset(), load_rules(PROJECT_ROOT / "corpus").cues)
     fraud, covenant = reader.about("fraude"), reader.about("covenant with the tax office")
     assert index.search(fraud, k=3)[0][0] == "a"  # compound part matches

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from advisor.corpus import statements as st
 from advisor.corpus.knowledge import load_knowledge
 from advisor.index.builds import build_index, is_up_to_date, open_index
 from advisor.retrieval.question import detect_language
+from advisor.retrieval.statements import holding_passages, next_sentence_statements, paragraph_at
 from advisor.service import Advisor
 from advisor.settings import Settings
 
@@ -197,6 +199,52 @@ def test_cli_lists_and_searches_statements(settings, fake_embeddings, capsys, mo
     assert main(["show", "twente-sociale-recherche", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["statements"] and all(s["case_id"] == "twente-sociale-recherche" for s in shown["statements"])
+
+
+def test_the_statement_of_the_next_sentence_is_linked_within_its_section_and_case(knowledge):
+    by_id = {st.STATEMENT_ID_PREFIX + s.id: s for s in knowledge.statements}
+    units = st.content_units(knowledge.sections, knowledge.cases)
+    following = next_sentence_statements(by_id, units)
+    assert following["st:12.3-b-032"] == "st:12.3-b-033"  # "... verkleint de kwetsbaarheid." -> "Nadeel is dat ..."
+    assert following["st:venlo-drugsoverlast-hektor-15"] == "st:venlo-drugsoverlast-hektor-16"
+    assert len(following) > len(by_id) * 0.8
+    for sid, follow in following.items():
+        s, t = by_id[sid], by_id[follow]
+        assert (s.section_id, s.case_id) == (t.section_id, t.case_id) and s.end <= t.start
+        between = [u for u in units if s.end <= u.start and u.end <= t.start]
+        assert not between, (sid, follow, between)  # no whole sentence lies between the two quotes
+
+
+def test_each_statement_has_the_passage_and_paragraph_its_quote_lies_in(knowledge):
+    spans = [(c.start, c.end) for c in knowledge.chunks]
+    statements = list(knowledge.statements)
+    sections = {s.section_id: s for s in knowledge.sections}
+    for s, n in zip(statements, holding_passages(spans, statements)):
+        start, end = spans[n]
+        assert start < s.end and s.start < end, s.id
+        if any(a <= s.start and s.end <= b for a, b in spans):
+            assert start <= s.start and s.end <= end, s.id
+        paragraph = paragraph_at(sections[s.section_id], s.start)
+        assert s.quote.splitlines()[0] in paragraph, s.id  # where the quote begins (some run over paragraphs)
+
+
+def test_statement_search_lifts_the_sentence_after_the_best_one(settings, fake_embeddings):
+    advisor = Advisor(settings, embeddings=fake_embeddings)
+    advisor.build_index()
+    finder = advisor.statement_retriever
+    assert finder.lexical.ids == finder.context.ids and len(finder.context.ids) == len(finder)
+    for query in ("nadelen van een centrumgemeente", "Hoe ondersteunt het OM de Hektor-aanpak in Venlo?"):
+        hits = finder.retrieve(query, k=6)
+        scores = [h.score for h in hits]
+        assert scores == sorted(scores, reverse=True)
+        follow = finder.next_of.get(st.STATEMENT_ID_PREFIX + hits[0].statement.id, "")
+        lifted = {follow.removeprefix(st.STATEMENT_ID_PREFIX)} - {""}
+        assert not lifted or {hits[1].statement.id} == lifted
+        plain = replace(finder, config=replace(finder.config, next_sentence=False)).retrieve(query, k=6)
+        assert plain[0].statement == hits[0].statement
+        assert {h.statement.id for h in hits} - {h.statement.id for h in plain} <= lifted
+    one = finder.retrieve("samenwerking", k=5, kind="disadvantage")
+    assert one and all(h.statement.kind == "disadvantage" for h in one)  # the lifted statement obeys the filters
 
 
 @pytest.mark.real_model

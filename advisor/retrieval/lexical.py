@@ -28,10 +28,14 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, analyser: DutchAnalyser, ids: list[str], texts: Iterable[str]) -> LexicalIndex:
+        return cls.from_terms(analyser, ids, (analyser.terms(text) for text in texts))
+
+    @classmethod
+    def from_terms(cls, analyser: DutchAnalyser, ids: list[str], documents: Iterable[list[str]]) -> LexicalIndex:
+        """The index of documents already analysed (a text shared by many documents is analysed once)."""
         postings: dict[str, dict[int, int]] = {}
         lengths = []
-        for number, text in enumerate(texts):
-            terms = analyser.terms(text)
+        for number, terms in enumerate(documents):
             lengths.append(len(terms))
             for term, count in Counter(terms).items():
                 postings.setdefault(term, {})[number] = count
