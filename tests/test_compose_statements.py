@@ -3,7 +3,7 @@ language, with which citations and sources."""
 
 from __future__ import annotations
 
-from advisor.answer.statements import AnswerPlan, compose_statements, select
+from advisor.answer.statements import AnswerPlan, choose, compose_statements, select
 from advisor.corpus.statements import Statement
 from advisor.retrieval.hits import Hit
 from advisor.retrieval.statements import StatementHit
@@ -50,8 +50,8 @@ def test_the_answer_is_in_the_askers_language_with_the_reports_words_cited() -> 
     hits = [_passage("c1", PASSAGE, 1000)]
     found = [_hit(1, 0.04, DEFINITION), _hit(2, 0.039, DRAWBACK)]
     for language in ("nl", "en"):
-        text, citations, sources = compose_statements(AnswerPlan(language, (), False), found, [], hits,
-                                                      lambda s: None)
+        chosen = choose(AnswerPlan(language, (), False), found, [], hits, lambda s: None)
+        text, citations, sources = compose_statements(language, chosen, hits)
         first = text.splitlines()[0]
         assert first == f"Definitie ({language}) [1]. Nadeel ({language}) [2]."
         assert [c.quote for c in citations] == [DEFINITION.quote, DRAWBACK.quote]
@@ -64,17 +64,20 @@ def test_the_answer_is_in_the_askers_language_with_the_reports_words_cited() -> 
 def test_examples_name_their_case_and_bring_their_passage_along() -> None:
     hits = [_passage("c1", PASSAGE, 1000)]
     other = _passage("c2", OTHER, 5000, "twente")
-    text, citations, sources = compose_statements(
-        AnswerPlan("nl", (), True), [_hit(1, 0.04, DEFINITION)], [_hit(1, 0.03, TWENTE, "Sociale Recherche Twente")],
-        hits, lambda s: other if s.id == "x-5" else None)
+    chosen = choose(AnswerPlan("nl", (), True), [_hit(1, 0.04, DEFINITION)],
+                    [_hit(1, 0.03, TWENTE, "Sociale Recherche Twente")], hits,
+                    lambda s: other if s.id == "x-5" else None)
+    assert [(c.statement.id, c.part, c.passage.chunk_id) for c in chosen] == [("x-1", "direct", "c1"),
+                                                                              ("x-5", "example", "c2")]
+    text, citations, sources = compose_statements("nl", chosen, hits)
     assert "**Voorbeelden uit de praktijk**\n- Sociale Recherche Twente: SRT (nl) [2]." in text
     assert sources == [*hits, other] and citations[1].chunk_id == "c2"
 
 
 def test_a_statement_no_passage_holds_is_left_out() -> None:
-    text, citations, _ = compose_statements(AnswerPlan("nl", (), False), [_hit(1, 0.04, TWENTE)], [], [],
-                                            lambda s: None)
-    assert citations == [] and "SRT" not in text
+    chosen = choose(AnswerPlan("nl", (), False), [_hit(1, 0.04, TWENTE)], [], [], lambda s: None)
+    text, citations, _ = compose_statements("nl", chosen, [])
+    assert chosen == [] and citations == [] and "SRT" not in text
 
 
 def test_the_question_says_which_kinds_of_statement_it_asks_for(settings) -> None:

@@ -11,6 +11,7 @@ PROMPTS = Settings().prompts_dir
 EXPECTED = {
     "answer_system": {"language_name", "canary"},
     "answer_user": {"sources", "question", "language_name"},
+    "answer_statements": {"sources", "question", "language_name"},
     "rewrite_followup": {"history", "question"},
     "rerank_relevance": {"question", "passage"},
     "answerable_system": set(),

@@ -3,7 +3,8 @@
     >>> checked = check_citations(text, sources, supports)
     >>> checked.text, checked.citations, checked.unsupported
 
-A citation is valid when its marker points at a retrieved source and its quote occurs verbatim in that source.
+A citation is valid when its marker points at a retrieved source and its quote occurs verbatim in that source. A
+source may stand for a key statement; its marker then cites the statement's quote at its place (``cited``).
 Small models break formats, so the parser accepts [1], [1, 2], [1][2], (1) and 【1】, and when a sentence gives
 no quote of its own the quote is the source sentence that shares most words with it (verbatim by
 construction). A sentence whose citations are all invalid, or that the ``supports`` check rejects, is marked
@@ -13,8 +14,8 @@ as unsupported; a citation to anything that was not retrieved is never shown.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
 
 from advisor.retrieval.hits import Hit, Placed
 
@@ -99,12 +100,15 @@ def check_citations(
     supports: Callable[[str, Hit], bool] | None = None,
     drop_unsupported: bool = False,
     attribute: Callable[[str], int | None] | None = None,
+    cited: Sequence[Citation] | None = None,
 ) -> Checked:
     """Validate every marker of a generated text against the numbered sources (1-based).
 
     Markers are renumbered in order of first use; unsupported sentences are marked with ⚠ (or dropped).
     ``attribute`` gives a sentence without any marker the number of the source that supports it best, if any
-    does (the chunk-level fallback for models that drop the format)."""
+    does (the chunk-level fallback for models that drop the format). ``cited`` gives each source the citation
+    it stands for (a key statement's quote at its place in the report), instead of the source's sentence that
+    shares most words with the claim."""
     renumber: dict[tuple[int, str], int] = {}
     citations: list[Citation] = []
     unsupported: list[str] = []
@@ -138,14 +142,18 @@ def check_citations(
                     invalid += 1
                     continue
                 hit = sources[number - 1]
-                quote = next((q for q in quoted if q in hit.text), None) or best_quote(body, hit.text)
+                if cited is not None:
+                    quote = cited[number - 1].quote
+                else:
+                    quote = next((q for q in quoted if q in hit.text), None) or best_quote(body, hit.text)
                 if supports is not None and not supports(body, hit):
                     invalid += 1
                     continue
                 key = (number, quote)
                 if key not in renumber:
                     renumber[key] = len(citations) + 1
-                    citations.append(make_citation(renumber[key], hit, quote))
+                    citations.append(replace(cited[number - 1], n=renumber[key]) if cited is not None
+                                     else make_citation(renumber[key], hit, quote))
                 kept.append(renumber[key])
             if kept:
                 out_sentences.append(_attach(body, kept))

@@ -13,8 +13,9 @@ while an LLM writes, then ``("answer", Answer)``. One turn passes through these 
 3. ``_search``: a follow-up rewritten into a standalone search; hybrid retrieval (plus case passages when the
    question asks for examples or describes the asker's situation);
 4. ``_decide``: the evidence gate, then (when configured) the local model's answerability check;
-5. ``_write_with_llm`` or ``_compose``: an LLM answer whose citations are checked, or the extractive answer (also
-   the fallback when the LLM fails).
+5. ``_choose``, then ``_write_with_llm`` or ``_compose``: the key statements that answer the question; an LLM
+   answer that connects them, its citations checked, or the extractive answer made of them (also the fallback when
+   the LLM fails).
 """
 
 from __future__ import annotations
@@ -35,11 +36,13 @@ from advisor.answer.generation import (
     InstructionLeak,
     fallback_notice,
     llm_messages,
+    statement_messages,
+    statement_sources,
     stream_with_deadline,
 )
 from advisor.answer.guard import OutputGuard, new_canary
 from advisor.answer.refusals import absence_text, instructions_reply, refusal_text, suggestions_from, theme_suggestions
-from advisor.answer.statements import AnswerPlan, compose_statements
+from advisor.answer.statements import AnswerPlan, Chosen, choose, compose_statements
 from advisor.answer.support import SupportCheck
 from advisor.answer.topic import TopicWords
 from advisor.corpus.knowledge import Knowledge
@@ -154,18 +157,20 @@ class AnswerEngine:
             yield "answer", self._refusal(question, searched, hits, generator, turn, decision)
             return
         mark = time.perf_counter()
+        chosen = self._choose(question, searched, hits, turn)
         checked = None
         if chat_model is not None:
-            outcome = yield from self._write_with_llm(chat_model, question, searched, hits, generator, turn,
+            outcome = yield from self._write_with_llm(chat_model, question, searched, hits, chosen, generator, turn,
                                                       decision)
             if isinstance(outcome, Answer):  # the model said the sources do not answer: a refusal
                 yield "answer", outcome
                 return
-            checked = outcome
-            if checked is None:
+            if outcome is None:
                 generator = EXTRACTIVE
+            else:
+                checked, hits = outcome
         if checked is None:
-            checked, hits = self._compose(question, searched, hits, turn)
+            checked, hits = self._compose(question, searched, hits, chosen, turn)
         else:
             checked = Checked(f"{checked.text}\n\n_{say('answer.dated', question.language)}_", checked.citations,
                               checked.unsupported, checked.invalid_markers)
@@ -261,13 +266,32 @@ class AnswerEngine:
             return GateDecision(False, "not_in_sources", decision.similarity, f"{p_yes:.3f}")
         return decision
 
+    def _choose(self, question: Question, searched: Question, hits: list[Hit], turn: Turn) -> list[Chosen]:
+        """The key statements that answer the question (those the gate saw, plus case statements when examples are
+        asked for), each with the passage holding its quote: what the extractive answer says and an LLM is given.
+        Empty without statements in the index."""
+        finder, retriever = turn.statements, turn.retriever
+        if finder is None or not len(finder):
+            return []
+        plan = AnswerPlan.of(searched, question.language)
+        examples = finder.retrieve(searched, k=STATEMENTS, filters=Filters(cases_only=True)) if plan.examples else []
+        return choose(plan, turn.found, examples, hits, lambda s: retriever.chunk_holding(s.start, s.end))
+
     def _write_with_llm(self, chat_model: Any, question: Question, searched: Question, hits: list[Hit],
-                        generator: str, turn: Turn, decision: GateDecision) -> Iterator[tuple[str, Any]]:
+                        chosen: list[Chosen], generator: str, turn: Turn,
+                        decision: GateDecision) -> Iterator[tuple[str, Any]]:
         """Stream the model's answer (holding back what might be a leak), then check its citations. Returns the
-        checked answer, a refusal (the model says the sources do not answer), or None to answer extractively."""
+        checked answer with its sources, a refusal (the model says the sources do not answer), or None to answer
+        extractively. The model is given the chosen key statements, a cited [n] standing for the statement's quote;
+        without any, the best passages."""
         started = time.perf_counter()
-        sources = hits[:SOURCES_FOR_LLM]
-        messages = llm_messages(self.settings.prompts_dir, question.text, question.language, sources, self.canary)
+        prompts, language = self.settings.prompts_dir, question.language
+        if chosen:
+            messages = statement_messages(prompts, question.text, language, chosen, self.canary)
+            told, cited = statement_sources(chosen, language)
+        else:
+            told, cited = hits[:SOURCES_FOR_LLM], None
+            messages = llm_messages(prompts, question.text, language, told, self.canary)
         guard = OutputGuard(self.canary, messages[0][1])
         text, shown = "", 0
         try:
@@ -288,18 +312,21 @@ class AnswerEngine:
             turn.lap("generate", started)
             return self._refusal(question, searched, hits, generator, turn,
                                  GateDecision(False, "generator", decision.similarity))
-        checked = check_citations(text, sources, self.support.supports, attribute=self.support.attributor(sources))
+        checked = check_citations(text, told, self.support.supports, attribute=self.support.attributor(told),
+                                  cited=cited)
         if not checked.citations:
             log.info("generator %s gave no valid citation; answering extractively", generator)
             turn.notices.append(say("notice.no_citations", question.language))
             return None
-        return checked
+        # a cited statement's passage that retrieval did not return is added to the sources
+        missing = {c.chunk_id for c in checked.citations} - {h.chunk_id for h in hits}
+        extra = {c.passage.chunk_id: c.passage for c in chosen if c.passage.chunk_id in missing}
+        return checked, [*hits, *extra.values()]
 
-    def _compose(self, question: Question, searched: Question, hits: list[Hit],
+    def _compose(self, question: Question, searched: Question, hits: list[Hit], chosen: list[Chosen],
                  turn: Turn) -> tuple[Checked, list[Hit]]:
-        """The extractive answer, made of the key statements that answer the question (those the gate saw; the
-        passages' sentences that share most of its terms when the index holds no statements), and the sources it
-        cites."""
+        """The extractive answer, made of the chosen key statements (the passages' sentences that share most of
+        the question's terms when the index holds no statements), and the sources it cites."""
         finder, retriever = turn.statements, turn.retriever
         if finder is None or not len(finder):
             idf = {t: retriever.lexical.idf(t) for t in searched.terms}
@@ -307,10 +334,7 @@ class AnswerEngine:
                                     with_cases=question.wants_examples)
             text, citations = compose(question.language, hits, picked)
             return Checked(text, tuple(citations), (), 0), hits
-        plan = AnswerPlan.of(searched, question.language)
-        examples = finder.retrieve(searched, k=STATEMENTS, filters=Filters(cases_only=True)) if plan.examples else []
-        text, citations, sources = compose_statements(plan, turn.found, examples, hits,
-                                                      lambda s: retriever.chunk_holding(s.start, s.end))
+        text, citations, sources = compose_statements(question.language, chosen, hits)
         return Checked(text, tuple(citations), (), 0), sources
 
     # -- helpers ----------------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ practice (one case statement per line, naming the case). Each sentence carries t
 its quote; the citation's quote is the report's own Dutch words.
 
     >>> plan = AnswerPlan.of(searched, question.language)
-    >>> text, citations, sources = compose_statements(plan, found, examples, hits, chunk_of)
+    >>> chosen = choose(plan, found, examples, hits, chunk_of)     # the statements it says, each with its passage
+    >>> text, citations, sources = compose_statements(plan.language, chosen, hits)
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def select(plan: AnswerPlan, found: list[StatementHit]) -> tuple[list[StatementH
     return direct, more
 
 
-def _text(statement: Statement, language: str) -> str:
+def statement_text(statement: Statement, language: str) -> str:
+    """The statement in the asker's language: its English for an English question, else its Dutch."""
     return statement.en if language == "en" else statement.nl
 
 
@@ -88,52 +90,86 @@ def _sentence(text: str, marker: int) -> str:
     return f"{text[:-1] if ends else text} [{marker}]{text[-1] if ends else '.'}"
 
 
-def compose_statements(plan: AnswerPlan, found: list[StatementHit], examples: list[StatementHit], hits: list[Hit],
-                       chunk_of: Callable[[Statement], Hit | None]) -> tuple[str, list[Citation], list[Hit]]:
+@dataclass(frozen=True)
+class Chosen:
+    """A statement the answer says, the part it goes in ("direct", "more" or "example") and the passage that holds
+    its quote (the citation points there)."""
+
+    hit: StatementHit
+    part: str
+    passage: Hit
+
+    @property
+    def statement(self) -> Statement:
+        return self.hit.statement
+
+
+def holding_passage(statement: Statement, hits: list[Hit], chunk_of: Callable[[Statement], Hit | None]) -> Hit | None:
+    """The passage that holds the statement's quote: a retrieved one, else the index's chunk; None if neither does."""
+    source = next((h for h in hits if h.start <= statement.start and statement.end <= h.end
+                   and statement.quote in h.text), None)
+    if source is None:
+        source = chunk_of(statement)
+        if source is None or statement.quote not in source.text:
+            return None
+    return source
+
+
+def choose(plan: AnswerPlan, found: list[StatementHit], examples: list[StatementHit], hits: list[Hit],
+           chunk_of: Callable[[Statement], Hit | None]) -> list[Chosen]:
+    """The statements the answer says, in its order: the direct answer, further points while it is under
+    ``WORD_BUDGET`` words, and (when examples are wanted) case statements, one per case. A statement no passage
+    holds is left out. An LLM generator is given the same statements (``advisor.answer.generation``)."""
+    chosen: list[Chosen] = []
+
+    def take(hit: StatementHit, part: str) -> bool:
+        passage = holding_passage(hit.statement, hits, chunk_of)
+        if passage is not None:
+            chosen.append(Chosen(hit, part, passage))
+        return passage is not None
+
+    language = plan.language
+    direct, more = select(plan, found)
+    budget = 0  # words of the answer so far (a direct sentence's marker counts as one)
+    for hit in direct:
+        if take(hit, "direct"):
+            budget += len(statement_text(hit.statement, language).split()) + 1
+    for hit in more:
+        if budget >= WORD_BUDGET:
+            break
+        if take(hit, "more"):
+            budget += len(statement_text(hit.statement, language).split())
+    if plan.examples:
+        used = {h.statement.id for h in direct + more}
+        seen: set[str] = set()
+        for hit in examples:
+            s = hit.statement
+            if len(seen) >= EXAMPLES or s.id in used or not s.case_id or s.case_id in seen:
+                continue
+            if take(hit, "example"):
+                seen.add(s.case_id)
+    return chosen
+
+
+def compose_statements(language: str, chosen: list[Chosen], hits: list[Hit]) -> tuple[str, list[Citation], list[Hit]]:
     """Markdown (direct answer, further points, examples, the date note), its citations, and the sources: the
     retrieved passages plus any passage a cited statement stands in that retrieval did not return."""
     sources = list(hits)
     citations: list[Citation] = []
-
-    def cite(statement: Statement) -> int | None:
-        source = next((h for h in sources if h.start <= statement.start and statement.end <= h.end
-                       and statement.quote in h.text), None)
-        if source is None:
-            source = chunk_of(statement)
-            if source is None or statement.quote not in source.text:
-                return None
-            sources.append(source)
-        citations.append(make_citation(len(citations) + 1, source, statement.quote, statement.start))
-        return len(citations)
-
-    direct, more = select(plan, found)
-    language = plan.language
+    parts: dict[str, list[str]] = {"direct": [], "more": [], "example": []}
+    for c in chosen:
+        if c.passage not in sources:
+            sources.append(c.passage)
+        citations.append(make_citation(len(citations) + 1, c.passage, c.statement.quote, c.statement.start))
+        sentence = _sentence(statement_text(c.statement, language), len(citations))
+        parts[c.part].append({"direct": sentence, "more": f"- {sentence}",
+                              "example": f"- {c.hit.case_title}: {sentence}"}[c.part])
     lines: list[str] = []
-    prose = [_sentence(_text(h.statement, language), n) for h in direct if (n := cite(h.statement))]
-    if prose:
-        lines += [" ".join(prose), ""]
-    budget = sum(len(p.split()) for p in prose)
-    points = []
-    for hit in more:
-        if budget >= WORD_BUDGET:
-            break
-        if (n := cite(hit.statement)) is not None:
-            points.append(f"- {_sentence(_text(hit.statement, language), n)}")
-            budget += len(_text(hit.statement, language).split())
-    if points:
-        lines += [f"**{say('answer.more', language)}**", *points, ""]
-    if plan.examples:
-        used = {h.statement.id for h in direct + more}
-        cases: list[str] = []
-        seen: set[str] = set()
-        for hit in examples:
-            s = hit.statement
-            if len(cases) >= EXAMPLES or s.id in used or not s.case_id or s.case_id in seen:
-                continue
-            if (n := cite(s)) is not None:
-                seen.add(s.case_id)
-                cases.append(f"- {hit.case_title}: {_sentence(_text(s, language), n)}")
-        if cases:
-            lines += [f"**{say('answer.examples', language)}**", *cases, ""]
+    if parts["direct"]:
+        lines += [" ".join(parts["direct"]), ""]
+    if parts["more"]:
+        lines += [f"**{say('answer.more', language)}**", *parts["more"], ""]
+    if parts["example"]:
+        lines += [f"**{say('answer.examples', language)}**", *parts["example"], ""]
     lines.append(f"_{say('answer.dated', language)}_")
     return "\n".join(lines), citations, sources

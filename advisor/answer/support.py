@@ -5,7 +5,8 @@
     >>> support.attributor(hits)("Een zin zonder bronnummer.")      # 1-based source number, or None
 
 Shared content words (through the glossary for English) count first; across languages, the multilingual e5
-similarity of sentence and passage decides. Passage vectors are computed once per chunk and kept.
+similarity of sentence and passage decides. A source is a passage, or a key statement given to the LLM (its words
+as shown with its quote, ``advisor.answer.generation``). Source vectors are computed once per text and kept.
 """
 
 from __future__ import annotations
@@ -25,15 +26,14 @@ class SupportCheck:
     embeddings: Any
     support_similarity: float  # a sentence that names its source needs this similarity to it
     attribution_similarity: float  # a sentence without a marker is attributed to a source from this similarity on
-    _vectors: dict[str, list[float]] = field(default_factory=dict, repr=False)  # chunk id -> passage embedding
+    _vectors: dict[str, list[float]] = field(default_factory=dict, repr=False)  # source text -> its embedding
 
     def passage_vectors(self, hits: list[Hit]) -> list[list[float]]:
-        """Passage embeddings, computed once per chunk for the life of the check (passages never change)."""
-        missing = [h for h in hits if h.chunk_id not in self._vectors]
+        """Source embeddings, computed once per text for the life of the check (the report never changes)."""
+        missing = list(dict.fromkeys(h.text for h in hits if h.text not in self._vectors))
         if missing:
-            vectors = self.embeddings.embed_documents([h.text for h in missing])
-            self._vectors.update(zip((h.chunk_id for h in missing), vectors))
-        return [self._vectors[h.chunk_id] for h in hits]
+            self._vectors.update(zip(missing, self.embeddings.embed_documents(missing)))
+        return [self._vectors[h.text] for h in hits]
 
     def supports(self, sentence: str, hit: Hit) -> bool:
         """Shared content words (through the glossary for English), or a high embedding similarity when the
