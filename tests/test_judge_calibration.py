@@ -20,7 +20,7 @@ from advisor.evaluation.calibration import (
     report_table,
     split_pairs,
 )
-from advisor.evaluation.judges import Signals, load_pairs
+from advisor.evaluation.judges import OverlapJudge, Signals, load_pairs
 from advisor.settings import Settings
 
 PAIRS = Settings().eval_dir / "judge_pairs.jsonl"
@@ -136,6 +136,34 @@ def test_the_logit_judge_ranks_a_supported_claim_above_its_hard_negative(logit_j
     for supported, negative, passage in FIXED_PAIRS:
         good, bad = logit_judge.score(supported, passage), logit_judge.score(negative, passage)
         assert good > bad, (supported, good, negative, bad)
+
+
+@pytest.mark.real_llm
+@pytest.mark.real_model
+def test_the_planted_unfaithful_answer_scores_low_under_the_calibrated_judges(logit_judge, real_embeddings,
+                                                                              knowledge) -> None:
+    """The test of test_evaluation.py, under ``llm:local`` (with the fitted threshold) and ``combined``."""
+    from advisor.corpus.rules import load_rules
+    from advisor.evaluation.logit_judge import LogitJudge
+    from advisor.evaluation.runs import score_answer
+    from advisor.retrieval.analysis import DutchAnalyser
+    from tests.test_evaluation import ITEM, _answer, _Retriever
+
+    settings, fitted = Settings(), load_fit()
+    analyser = DutchAnalyser.from_corpus(settings.corpus_dir, knowledge.report)
+    overlap = OverlapJudge.from_rules(analyser, load_rules(settings.corpus_dir), real_embeddings)
+    logit = LogitJudge(logit_judge.llama, settings.prompts_dir, fitted["llm:local"]["threshold"])
+    # the passage does not say "sociale recherche" (only the case title does): combined rejects the claim of
+    # test_evaluation.py's good answer (P 0.31), so the faithful answer here keeps to the passage's words
+    good = _answer("Almelo is de uitvoeringsgemeente in Twente [1].", "Almelo is de uitvoeringsgemeente.")
+    planted = _answer("In Twente werken sinds 1985 zeventien gemeenten samen in de sociale recherche [1].",
+                      "Almelo is de uitvoeringsgemeente.")
+    for judge in (logit, CombinedJudge(overlap, logit, fitted["combined"])):
+        scored = {name: score_answer(ITEM, answer, [], judge, knowledge, _Retriever(analyser))["scores"]
+                  for name, answer in (("good", good), ("planted", planted))}
+        assert scored["good"]["faithfulness"] == 1.0, (judge.name, scored["good"])
+        assert scored["planted"]["faithfulness"] == 0.0 and scored["planted"]["citation_precision"] == 0.0, (
+            judge.name, scored["planted"])
 
 
 @pytest.mark.real_llm
